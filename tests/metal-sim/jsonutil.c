@@ -1,0 +1,112 @@
+/*
+ * Small JSON and string helpers shared by the handlers: the API's error
+ * bodies, compact serialisation, id checks.
+ */
+#include "metal_sim.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool is_uuid(const char *s)
+{
+	/* 8-4-4-4-12 hex digits, any version: the spec only says format uuid. */
+	for (size_t i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (s[i] == '\0')
+			return false;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
+char *json_compact(const json_t *v)
+{
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+char *json_errors_body(const char *msg)
+{
+	json_t *o = json_pack("{s:[s]}", "errors", msg);
+	char *s = o ? json_compact(o) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+char *json_error_body(const char *msg)
+{
+	json_t *o = json_pack("{s:s}", "error", msg);
+	char *s = o ? json_compact(o) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	case JSON_NULL: return "null";
+	}
+	return "unknown";
+}
+
+bool contains_ci(const char *haystack, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0)
+		return true;
+	for (const char *h = haystack; *h != '\0'; h++)
+		if (strncasecmp(h, needle, n) == 0)
+			return true;
+	return false;
+}
+
+void reply_json(struct sim_reply *r, unsigned status, json_t *owned)
+{
+	char *text = owned ? json_compact(owned) : NULL;
+
+	json_decref(owned);
+	if (text == NULL) {
+		reply_errors(r, 500, "Internal Server Error");
+		return;
+	}
+	reply_text(r, status, text);
+}
+
+void reply_text(struct sim_reply *r, unsigned status, char *owned_json)
+{
+	reply_free(r);
+	r->status = status;
+	r->body = owned_json;
+	r->body_len = owned_json ? strlen(owned_json) : 0;
+	r->faultable = status == 200 && owned_json != NULL;
+}
+
+void reply_empty(struct sim_reply *r, unsigned status)
+{
+	reply_free(r);
+	r->status = status;
+}
+
+void reply_errors(struct sim_reply *r, unsigned status, const char *msg)
+{
+	reply_text(r, status, json_errors_body(msg));
+	r->faultable = false;
+}
+
+void reply_free(struct sim_reply *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
