@@ -394,13 +394,14 @@ struct MHD_Daemon *http_start(struct sim *sim, struct listen_addr *addr,
 
 	if (addr->ipv6)
 		flags |= MHD_USE_IPv6;
+	/* The logger goes first so that MHD's own start-up messages use it. */
 	d = MHD_start_daemon(flags, (uint16_t)addr->port, NULL, NULL, on_request, sim,
+			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sim,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr->sa,
 			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, sim,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, sim,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_CONNECTION_LIMIT,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SIM_CONNECTION_TIMEOUT_S,
-			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sim,
 			     MHD_OPTION_END);
 	if (d == NULL)
 		snprintf(err, errlen, "cannot listen on %s:%u (address in use or not local?)",
