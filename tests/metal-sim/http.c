@@ -402,6 +402,7 @@ struct MHD_Daemon *http_start(struct sim *sim, struct listen_addr *addr,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, sim,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_CONNECTION_LIMIT,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SIM_CONNECTION_TIMEOUT_S,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONNECTION_MEMORY,
 			     MHD_OPTION_END);
 	if (d == NULL)
 		snprintf(err, errlen, "cannot listen on %s:%u (address in use or not local?)",

@@ -39,6 +39,10 @@
 #define SIM_TRANSITION_MS_DEFAULT 2000        /* ms per intermediate state */
 #define SIM_CONNECTION_LIMIT  512             /* concurrent connections */
 #define SIM_CONNECTION_TIMEOUT_S 30           /* idle connection, seconds */
+#define SIM_CONNECTION_MEMORY (256u * 1024u)  /* bytes per connection for
+						 headers and query: MHD's
+						 32 KiB default refuses long
+						 filter queries */
 #define SIM_MAX_SLOW_MS       600000          /* ms, cap on --slow-ms */
 
 /* ---- clock.c -------------------------------------------------------------- */

@@ -105,7 +105,8 @@ class Sim:
         self.host = "127.0.0.1" if not listen.startswith("[") else listen[1:listen.index("]")]
 
     def stderr(self):
-        self.stderr_file.flush()
+        if not self.stderr_file.closed:
+            self.stderr_file.flush()
         with open(self.stderr_path, "rb") as f:
             return f.read().decode(errors="replace")
 
