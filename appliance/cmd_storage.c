@@ -1,0 +1,165 @@
+/*
+ * cmd_storage.c - Storage netFn (0Ah): FRU inventory, and SDR repository
+ * and SEL information answered consistently for a BMC that has no
+ * sensors and an empty event log (sections 31 - 33).
+ */
+#include "cmd.h"
+#include "engine.h"
+#include "fru.h"
+#include "ipmi.h"
+
+#include <string.h>
+#include <time.h>
+
+#define SDR_SEL_VERSION 0x51 /* IPMI 1.5/2.0 format */
+
+static int get_fru_info(struct cmd_ctx *c)
+{
+	uint8_t id = cur_u8(&c->req);
+	uint8_t img[FRU_MAX];
+
+	if (id != 0)
+		return CC_NOT_PRESENT;
+	size_t n = fru_build(c->p, img, sizeof(img));
+	if (n == 0)
+		return CC_UNSPECIFIED;
+	wcur_le16(c->rsp, (uint16_t)n);
+	wcur_u8(c->rsp, 0x00); /* accessed by bytes */
+	return CC_OK;
+}
+
+static int read_fru(struct cmd_ctx *c)
+{
+	uint8_t id = cur_u8(&c->req);
+	uint16_t off = cur_le16(&c->req);
+	uint8_t count = cur_u8(&c->req);
+	uint8_t img[FRU_MAX];
+
+	if (id != 0)
+		return CC_NOT_PRESENT;
+	size_t n = fru_build(c->p, img, sizeof(img));
+	if (n == 0)
+		return CC_UNSPECIFIED;
+	if (off >= n)
+		return CC_PARAM_OUT_OF_RANGE;
+	size_t take = n - off < count ? n - off : count;
+	if (take > MAX_IPMI_DATA - 1)
+		take = MAX_IPMI_DATA - 1;
+	wcur_u8(c->rsp, (uint8_t)take);
+	wcur_bytes(c->rsp, img + off, take);
+	return CC_OK;
+}
+
+static int write_fru(struct cmd_ctx *c)
+{
+	/* The inventory mirrors Metal's record of the device. */
+	return 0x80; /* write-protected offset */
+}
+
+static uint32_t now_seconds(void)
+{
+	return (uint32_t)time(NULL);
+}
+
+static int get_sdr_repo_info(struct cmd_ctx *c)
+{
+	wcur_u8(c->rsp, SDR_SEL_VERSION);
+	wcur_le16(c->rsp, 0);            /* records */
+	wcur_le16(c->rsp, 0);            /* free space: none, read-only */
+	wcur_le32(c->rsp, 0);            /* most recent addition: never */
+	wcur_le32(c->rsp, 0);            /* most recent erase: never */
+	wcur_u8(c->rsp, 0x02);           /* reserve supported */
+	return CC_OK;
+}
+
+static int reserve(struct cmd_ctx *c)
+{
+	/* Reservations only guard partial reads of records; with none to
+	 * read any ID will do, but keep them distinct as the spec expects. */
+	static uint16_t next;
+	if (++next == 0)
+		next = 1;
+	wcur_le16(c->rsp, next);
+	return CC_OK;
+}
+
+static int get_sdr(struct cmd_ctx *c)
+{
+	return CC_NOT_PRESENT;
+}
+
+static int get_sel_info(struct cmd_ctx *c)
+{
+	wcur_u8(c->rsp, SDR_SEL_VERSION);
+	wcur_le16(c->rsp, 0);            /* entries */
+	wcur_le16(c->rsp, 0);            /* free space in bytes */
+	wcur_le32(c->rsp, 0xFFFFFFFF);   /* last addition: unspecified */
+	wcur_le32(c->rsp, 0xFFFFFFFF);   /* last erase: unspecified */
+	wcur_u8(c->rsp, 0x02);           /* reserve supported */
+	return CC_OK;
+}
+
+static int get_sel_alloc(struct cmd_ctx *c)
+{
+	wcur_le16(c->rsp, 0);  /* allocation units */
+	wcur_le16(c->rsp, 16); /* unit size */
+	wcur_le16(c->rsp, 0);  /* free units */
+	wcur_le16(c->rsp, 0);  /* largest free block */
+	wcur_u8(c->rsp, 16);   /* maximum record size */
+	return CC_OK;
+}
+
+static int get_sel_entry(struct cmd_ctx *c)
+{
+	return CC_NOT_PRESENT;
+}
+
+static int clear_sel(struct cmd_ctx *c)
+{
+	cur_skip(&c->req, 2); /* reservation */
+	uint8_t clr[3];
+	cur_bytes(&c->req, clr, 3);
+	uint8_t op = cur_u8(&c->req);
+	if (memcmp(clr, "CLR", 3) != 0 || (op != 0x00 && op != 0xAA))
+		return CC_INVALID_DATA_FIELD;
+	wcur_u8(c->rsp, 0x01); /* erasure completed */
+	return CC_OK;
+}
+
+static int get_sel_time(struct cmd_ctx *c)
+{
+	wcur_le32(c->rsp, now_seconds());
+	return CC_OK;
+}
+
+static int set_sel_time(struct cmd_ctx *c)
+{
+	/* The clock is the appliance's (NTP-disciplined); nothing to set. */
+	return CC_OK;
+}
+
+static int get_sel_utc_offset(struct cmd_ctx *c)
+{
+	wcur_le16(c->rsp, 0); /* times are UTC */
+	return CC_OK;
+}
+
+#define ROW(nf, cm, pr, lo, hi, fl, fn) { nf, cm, pr, lo, hi, fl, fn, #fn }
+
+const struct cmd_def cmd_storage_table[] = {
+	ROW(NETFN_STORAGE, CMD_GET_FRU_INFO, PRIV_USER, 1, 1, 0, get_fru_info),
+	ROW(NETFN_STORAGE, CMD_READ_FRU, PRIV_USER, 4, 4, 0, read_fru),
+	ROW(NETFN_STORAGE, CMD_WRITE_FRU, PRIV_OPERATOR, 3, 255, 0, write_fru),
+	ROW(NETFN_STORAGE, CMD_GET_SDR_REPO_INFO, PRIV_USER, 0, 0, 0, get_sdr_repo_info),
+	ROW(NETFN_STORAGE, CMD_RESERVE_SDR_REPO, PRIV_USER, 0, 0, 0, reserve),
+	ROW(NETFN_STORAGE, CMD_GET_SDR, PRIV_USER, 6, 6, 0, get_sdr),
+	ROW(NETFN_STORAGE, CMD_GET_SEL_INFO, PRIV_USER, 0, 0, 0, get_sel_info),
+	ROW(NETFN_STORAGE, CMD_GET_SEL_ALLOC, PRIV_USER, 0, 0, 0, get_sel_alloc),
+	ROW(NETFN_STORAGE, CMD_RESERVE_SEL, PRIV_USER, 0, 0, 0, reserve),
+	ROW(NETFN_STORAGE, CMD_GET_SEL_ENTRY, PRIV_USER, 6, 6, 0, get_sel_entry),
+	ROW(NETFN_STORAGE, CMD_CLEAR_SEL, PRIV_OPERATOR, 6, 6, 0, clear_sel),
+	ROW(NETFN_STORAGE, CMD_GET_SEL_TIME, PRIV_USER, 0, 0, 0, get_sel_time),
+	ROW(NETFN_STORAGE, CMD_SET_SEL_TIME, PRIV_OPERATOR, 4, 4, 0, set_sel_time),
+	ROW(NETFN_STORAGE, CMD_GET_SEL_UTC_OFFSET, PRIV_USER, 0, 0, 0, get_sel_utc_offset),
+};
+const size_t cmd_storage_count = sizeof(cmd_storage_table) / sizeof(cmd_storage_table[0]);

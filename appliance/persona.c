@@ -1,0 +1,270 @@
+/*
+ * persona.c - the persona table and its routing index.
+ *
+ * The index is an open-addressing hash from routing name to persona,
+ * rebuilt by persona_table_reindex() whenever names change (discovery does
+ * that once per poll, not per packet). Lookups on the packet path are one
+ * hash and a short probe.
+ */
+#include "persona.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+struct name_slot {
+	const char *name;    /* points into the persona */
+	uint8_t len;
+	struct persona *p;
+};
+
+struct persona_table {
+	struct persona **slots; /* by persona->slot; NULL when free */
+	size_t cap;
+	size_t count;
+	uint32_t generation;
+	struct name_slot *index;
+	size_t index_cap;       /* power of two */
+};
+
+struct persona_table *persona_table_new(void)
+{
+	return calloc(1, sizeof(struct persona_table));
+}
+
+void persona_table_free(struct persona_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i]) {
+			secret_clear(&t->slots[i]->password);
+			free(t->slots[i]);
+		}
+	free(t->slots);
+	free(t->index);
+	free(t);
+}
+
+size_t persona_count(const struct persona_table *t) { return t->count; }
+size_t persona_capacity(const struct persona_table *t) { return t->cap; }
+
+struct persona *persona_at(const struct persona_table *t, size_t i)
+{
+	return i < t->cap ? t->slots[i] : NULL;
+}
+
+struct persona *persona_add(struct persona_table *t, const char *device_id)
+{
+	size_t i;
+
+	if (t->count >= MAX_PERSONAS)
+		return NULL;
+	for (i = 0; i < t->cap && t->slots[i]; i++)
+		;
+	if (i == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct persona **n = realloc(t->slots, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		memset(n + t->cap, 0, (cap - t->cap) * sizeof(*n));
+		t->slots = n;
+		t->cap = cap;
+	}
+	struct persona *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->slot = (uint32_t)i;
+	p->generation = ++t->generation;
+	snprintf(p->device_id, sizeof(p->device_id), "%s", device_id);
+	p->power = POWER_UNKNOWN;
+	p->enabled = true;
+	p->restore_policy = 0x02; /* "always on" matches a cloud server */
+	p->boot.flags[0] = 0x00;  /* no override, not valid */
+	persona_derive_ids(p);
+	t->slots[i] = p;
+	t->count++;
+	return p;
+}
+
+void persona_remove(struct persona_table *t, struct persona *p)
+{
+	if (!p || p->slot >= t->cap || t->slots[p->slot] != p)
+		return;
+	t->slots[p->slot] = NULL;
+	t->count--;
+	secret_clear(&p->password);
+	free(p);
+	persona_table_reindex(t);
+}
+
+static uint64_t name_hash(const uint8_t *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void index_put(struct persona_table *t, const char *name, struct persona *p)
+{
+	size_t len = strlen(name);
+	size_t mask = t->index_cap - 1;
+	size_t i = (size_t)name_hash((const uint8_t *)name, len) & mask;
+
+	while (t->index[i].name) {
+		if (t->index[i].len == len && memcmp(t->index[i].name, name, len) == 0)
+			return; /* first claim wins; reindex checks uniqueness first */
+		i = (i + 1) & mask;
+	}
+	t->index[i].name = name;
+	t->index[i].len = (uint8_t)len;
+	t->index[i].p = p;
+}
+
+static struct name_slot *index_find(const struct persona_table *t,
+                                    const uint8_t *name, size_t len)
+{
+	if (!t->index_cap || len == 0 || len > MAX_USER_NAME)
+		return NULL;
+	size_t mask = t->index_cap - 1;
+	size_t i = (size_t)name_hash(name, len) & mask;
+	while (t->index[i].name) {
+		if (t->index[i].len == len && memcmp(t->index[i].name, name, len) == 0)
+			return &t->index[i];
+		i = (i + 1) & mask;
+	}
+	return NULL;
+}
+
+struct persona *persona_by_user(const struct persona_table *t,
+                                const uint8_t *name, size_t len)
+{
+	struct name_slot *s = index_find(t, name, len);
+	return s ? s->p : NULL;
+}
+
+struct persona *persona_by_device(const struct persona_table *t, const char *device_id)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i] && strcmp(t->slots[i]->device_id, device_id) == 0)
+			return t->slots[i];
+	return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void persona_table_reindex(struct persona_table *t)
+{
+	size_t need = 16;
+	const char **hosts;
+	size_t nh = 0;
+
+	while (need < t->count * 4)
+		need *= 2;
+	free(t->index);
+	t->index = calloc(need, sizeof(*t->index));
+	t->index_cap = t->index ? need : 0;
+	if (!t->index)
+		return;
+
+	/* Primary names first: they always route. */
+	for (size_t i = 0; i < t->cap; i++) {
+		struct persona *p = t->slots[i];
+		if (!p)
+			continue;
+		p->hostname_routes = false;
+		if (p->user[0])
+			index_put(t, p->user, p);
+	}
+
+	/* A hostname routes only when no other persona has the same hostname
+	 * and it is not someone's primary name: sort and look at neighbours. */
+	hosts = calloc(t->count ? t->count : 1, sizeof(*hosts));
+	if (!hosts)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i] && t->slots[i]->hostname[0])
+			hosts[nh++] = t->slots[i]->hostname;
+	qsort(hosts, nh, sizeof(*hosts), cmp_str);
+	for (size_t i = 0; i < t->cap; i++) {
+		struct persona *p = t->slots[i];
+		if (!p || !p->hostname[0])
+			continue;
+		size_t len = strlen(p->hostname);
+		if (len > MAX_USER_NAME || strcmp(p->hostname, p->user) == 0)
+			continue;
+		const char *key = p->hostname;
+		const char **hit = bsearch(&key, hosts, nh, sizeof(*hosts), cmp_str);
+		if (!hit)
+			continue;
+		bool dup = (hit > hosts && strcmp(hit[-1], key) == 0) ||
+		           (hit + 1 < hosts + nh && strcmp(hit[1], key) == 0);
+		if (dup || index_find(t, (const uint8_t *)key, len))
+			continue;
+		index_put(t, p->hostname, p);
+		p->hostname_routes = true;
+	}
+	free(hosts);
+}
+
+/*
+ * GUID: a name-based UUID (version 5 layout) of the device ID, so a
+ * persona keeps the same GUID across restarts, hosts and reinstalls of
+ * metalbmc. IPMI sends GUIDs least significant byte first (section 20.8,
+ * SMBIOS byte order), so the bytes are reversed for the wire.
+ */
+void persona_derive_ids(struct persona *p)
+{
+	static const char ns[] = "metalbmc-guid-v1:";
+	uint8_t md[32], uuid[16];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	memset(md, 0, sizeof(md));
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(ctx, ns, sizeof(ns) - 1) &&
+	    EVP_DigestUpdate(ctx, p->device_id, strlen(p->device_id)))
+		EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	memcpy(uuid, md, 16);
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x50); /* version 5 */
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	for (int i = 0; i < 16; i++)
+		p->guid[i] = uuid[15 - i];
+	p->mac[0] = 0x02; /* locally administered, unicast */
+	memcpy(p->mac + 1, md + 16, 5);
+}
+
+void persona_set_power(struct persona *p, enum power_state s, uint64_t now_ms)
+{
+	if (p->power == POWER_ON && s != POWER_ON && p->power_on_since_ms) {
+		p->poh_minutes += (now_ms - p->power_on_since_ms) / 60000u;
+		p->power_on_since_ms = 0;
+	}
+	if (s == POWER_ON && p->power != POWER_ON)
+		p->power_on_since_ms = now_ms ? now_ms : 1;
+	p->power = s;
+}
+
+void persona_log_event(struct persona *p, const char *what, const char *source,
+                       uint8_t cc)
+{
+	struct persona_event *e = &p->events[p->event_next % PERSONA_EVENTS];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->wall_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	snprintf(e->what, sizeof(e->what), "%s", what);
+	snprintf(e->source, sizeof(e->source), "%s", source ? source : "");
+	e->cc = cc;
+	p->event_next++;
+}

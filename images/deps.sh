@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages metalbmc needs, only those that are missing.
+#   images/deps.sh build   compilers and libraries
+#   images/deps.sh demo    build + the IPMI client the README tells you to try
+#   images/deps.sh test    demo + every real client and server the test suite drives
+set -euo pipefail
+
+build=(build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
+       libmicrohttpd-dev libssh-dev libyaml-dev libssl-dev)
+demo=(ipmitool)
+test=(libcmocka-dev freeipmi-tools python3 python3-pyghmi openipmi
+      openssh-server openssh-client chromium clang libclang-rt-14-dev
+      libfuzzer-14-dev nodejs npm iproute2 systemd procps)
+
+want=("${build[@]}")
+case "${1:-build}" in
+  build) ;;
+  demo) want+=("${demo[@]}") ;;
+  test) want+=("${demo[@]}" "${test[@]}") ;;
+  *) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet; refresh once, then retry.
+$sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+  $sudo apt-get update >/dev/null
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+}
