@@ -333,13 +333,16 @@ static void add_error(json_t *errors, const char *fmt, ...)
 
 static void add_error(json_t *errors, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[256], *clean;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_array_append_new(errors, json_string(msg));
+	/* A quoted value cut short may end inside a UTF-8 sequence. */
+	clean = utf8_sanitize(msg, strlen(msg));
+	json_array_append_new(errors, json_string(clean ? clean : "invalid input"));
+	free(clean);
 }
 
 /* Collects every problem with a DeviceUpdateInput, as the API lists all

@@ -29,11 +29,16 @@ void events_record(struct sim *sim, struct sim_device *dev, const char *type,
 {
 	const char *hostname = json_string_value(json_object_get(dev->obj, "hostname"));
 	char id[37], when[32], href[96], devhref[96];
-	char *text = interpolate(body, hostname ? hostname : dev->id);
+	/* Bodies quote values cut to a length: keep them valid UTF-8. */
+	char *clean = utf8_sanitize(body, strlen(body));
+	char *text = clean ? interpolate(clean, hostname ? hostname : dev->id) : NULL;
 	json_t *ev;
 
-	if (text == NULL)
+	if (text == NULL) {
+		free(clean);
 		return;
+	}
+	body = clean;
 	rng_uuid(&sim->id_rng, id);
 	clock_format_iso(at_ms, when);
 	snprintf(href, sizeof(href), SIM_API_PREFIX "/events/%s", id);
@@ -45,6 +50,7 @@ void events_record(struct sim *sim, struct sim_device *dev, const char *type,
 		       "created_at", when, "interpolated", text, "href", href,
 		       "relationships", "href", devhref);
 	free(text);
+	free(clean);
 	if (ev == NULL)
 		return;
 	if (json_array_size(dev->events) >= SIM_MAX_EVENTS)

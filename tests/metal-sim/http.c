@@ -74,8 +74,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-/* Copy of s[0..len) with every occurrence of the token replaced: a client
- * that puts the token in a URL or body must not get it into our logs. */
+/* Copy of s[0..len) with every occurrence of the token replaced (a client
+ * that puts the token in a URL or body must not get it into our logs), made
+ * valid UTF-8. */
 static char *redact(const struct sim *sim, const char *s, size_t len)
 {
 	struct strbuf sb;
@@ -93,7 +94,17 @@ static char *redact(const struct sim *sim, const char *s, size_t len)
 		}
 	}
 	sb_append(&sb, "", 0);
-	return sb_steal(&sb);
+	if (sb.failed) {
+		sb_free(&sb);
+		return NULL;
+	}
+	/* The log is JSON: whatever the client sent must become valid UTF-8. */
+	{
+		char *clean = utf8_sanitize(sb.data, sb.len);
+
+		sb_free(&sb);
+		return clean;
+	}
 }
 
 static json_t *log_entry(const struct sim *sim, const struct sim_request *req,
@@ -114,13 +125,22 @@ static json_t *log_entry(const struct sim *sim, const struct sim_request *req,
 	if (e != NULL && (strcmp(req->method, "PUT") == 0 ||
 			  strcmp(req->method, "POST") == 0 ||
 			  strcmp(req->method, "PATCH") == 0)) {
-		char *text = redact(sim, req->body ? req->body : "", req->body_len);
-		json_t *body = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+		/* Bodies are kept up to SIM_LOG_BODY_MAX bytes: the ring may
+		 * hold 20,000 of them. */
+		size_t keep = req->body_len < SIM_LOG_BODY_MAX ? req->body_len
+							   : SIM_LOG_BODY_MAX;
+		char *text = redact(sim, req->body ? req->body : "", keep);
+		json_t *body = text && keep == req->body_len
+			       ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 
-		/* Shown parsed when it is JSON, as text when it is not. */
+		/* Shown parsed when it is JSON, as text when it is not (or
+		 * when it was cut). */
 		json_object_set_new(e, "body", body ? body
-				    : text ? json_stringn_nocheck(text, strlen(text))
+				    : text ? json_string_nocheck(text)
 				    : json_null());
+		if (keep < req->body_len)
+			json_object_set_new(e, "body_bytes",
+					    json_integer((json_int_t)req->body_len));
 		free(text);
 	}
 	return e;

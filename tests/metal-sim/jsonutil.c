@@ -27,20 +27,26 @@ char *json_compact(const json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/* Messages may quote client input cut to a length, so possibly in the
+ * middle of a UTF-8 sequence: sanitised, or jansson would refuse them. */
 char *json_errors_body(const char *msg)
 {
-	json_t *o = json_pack("{s:[s]}", "errors", msg);
+	char *clean = utf8_sanitize(msg, strlen(msg));
+	json_t *o = clean ? json_pack("{s:[s]}", "errors", clean) : NULL;
 	char *s = o ? json_compact(o) : NULL;
 
+	free(clean);
 	json_decref(o);
 	return s;
 }
 
 char *json_error_body(const char *msg)
 {
-	json_t *o = json_pack("{s:s}", "error", msg);
+	char *clean = utf8_sanitize(msg, strlen(msg));
+	json_t *o = clean ? json_pack("{s:s}", "error", clean) : NULL;
 	char *s = o ? json_compact(o) : NULL;
 
+	free(clean);
 	json_decref(o);
 	return s;
 }
@@ -109,4 +115,56 @@ void reply_free(struct sim_reply *r)
 {
 	free(r->body);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0.  Overlongs,
+ * surrogates and code points above U+10FFFF are invalid, as jansson
+ * requires. */
+static size_t utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned cp;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return p[0] != 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+char *utf8_sanitize(const char *s, size_t len)
+{
+	struct strbuf sb;
+	size_t i = 0;
+
+	sb_init(&sb);
+	while (i < len) {
+		size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+
+		if (n == 0) {
+			sb_append(&sb, "?", 1); /* NUL or a broken sequence */
+			i++;
+		} else {
+			sb_append(&sb, s + i, n);
+			i += n;
+		}
+	}
+	sb_append(&sb, "", 0);
+	return sb_steal(&sb);
 }

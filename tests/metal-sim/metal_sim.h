@@ -34,6 +34,7 @@
 #define SIM_PAGE_MAX          100000          /* pages, the spec's maximum */
 #define SIM_MAX_EVENTS        1000            /* kept per device, oldest go */
 #define SIM_MAX_LOG_ENTRIES   20000           /* request log ring, entries */
+#define SIM_LOG_BODY_MAX      (16u * 1024u)   /* bytes of a body kept per entry */
 #define SIM_MAX_QUERY_PARAMS  64              /* query parameters, more → ignored */
 #define SIM_MAX_STEPS         4               /* pending state steps per device */
 #define SIM_TRANSITION_MS_DEFAULT 2000        /* ms per intermediate state */
@@ -114,6 +115,9 @@ char *json_error_body(const char *msg);
 /* Compact serialisation; NULL on allocation failure. */
 char *json_compact(const json_t *v);
 const char *json_type_name(const json_t *v);
+/* Copy of s[0..len) that is valid UTF-8 without NULs (bad bytes become
+ * '?'), so that any client input can be put into a JSON log entry. */
+char *utf8_sanitize(const char *s, size_t len);
 /* Case-insensitive substring test, for ?search=. */
 bool contains_ci(const char *haystack, const char *needle);
 

@@ -854,6 +854,25 @@ def check_robustness(c, sim, fixture):
         c.ok(r.status in (200, 400, 404, 414, 431), "odd path answered (%s...)" % path[:40], r.status)
     r = sim.api("GET", "/devices/%s?exclude=..,.,,a..b" % did)
     c.eq(r.status, 200, "odd exclude lists are harmless")
+
+    # Client text quoted in messages, events and the log is cut to a length
+    # and may be any bytes: answers must stay valid JSON, checks must hold.
+    before = sim.api("GET", "/devices/%s" % did).json()
+    r = sim.api("PUT", "/devices/%s" % did, body={"hostname": "x" + "\u00e9" * 150})
+    c.eq(r.status, 422, "non-ASCII hostname refused even when its quote is cut mid-character")
+    c.ok(is_error_body(r), "that 422 body is valid JSON", r.body[:100])
+    c.eq(sim.api("GET", "/devices/%s" % did).json()["hostname"], before["hostname"], "hostname unchanged")
+    n0 = sim.api("GET", "/devices/%s/events" % did).json()["meta"]["total"]
+    r = sim.api("PUT", "/devices/%s" % did, body={"description": "d" + "\u00e9" * 300})
+    c.eq(r.status, 200, "long non-ASCII description accepted")
+    ev = sim.api("GET", "/devices/%s/events" % did).json()
+    c.eq(ev["meta"]["total"], n0 + 1, "its event is recorded though its text is cut")
+    sim.request("GET", "/metal/v1/devices/%s?q=%%ff%%fe%%00x" % did)
+    sim.request("PUT", "/metal/v1/devices/%s" % did, raw_body=b'\xff\xfe{"a": 1}\x00')
+    r = sim.control("GET", "/requests")
+    c.eq(r.status, 200, "request log with binary input still serves")
+    c.ok(r.json()["requests"][-1]["method"] == "PUT" and "?" in r.json()["requests"][-1]["body"],
+         "binary body logged as sanitised text", r.json()["requests"][-1].get("body"))
     c.ok(sim.proc.poll() is None, "simulator still running after junk input")
     c.eq(sim.api("GET", "/devices/%s" % did).status, 200, "and still answering")
 
