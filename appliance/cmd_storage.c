@@ -61,10 +61,43 @@ static uint32_t now_seconds(void)
 	return (uint32_t)time(NULL);
 }
 
+/*
+ * The SDR repository holds one record: the Management Controller Device
+ * Locator (type 12h, section 43.9) of this BMC, named after the device.
+ * Every real BMC has one, and an empty repository makes ipmitool try to
+ * rebuild it from sensors.
+ */
+#define SDR_MC_RECORD_ID 0x0001
+
+static size_t mc_locator(const struct persona *p, uint8_t *out, size_t cap)
+{
+	struct wcur w = wcur_make(out, cap);
+	const char *name = p->hostname[0] ? p->hostname : p->user;
+	size_t n = strlen(name);
+
+	if (n > 16)
+		n = 16;
+	wcur_le16(&w, SDR_MC_RECORD_ID);
+	wcur_u8(&w, SDR_SEL_VERSION);
+	wcur_u8(&w, 0x12);                  /* record type */
+	wcur_u8(&w, (uint8_t)(11 + n));     /* bytes after the header */
+	wcur_u8(&w, BMC_SLAVE_ADDR);        /* device slave address */
+	wcur_u8(&w, 0x00);                  /* channel 0 */
+	wcur_u8(&w, 0x00);                  /* no event generation */
+	wcur_u8(&w, 0x80 | 0x08 | 0x04 | 0x02); /* chassis, FRU, SEL, SDR */
+	wcur_fill(&w, 0, 3);
+	wcur_u8(&w, 0x06);                  /* entity: system management module */
+	wcur_u8(&w, 0x01);                  /* entity instance */
+	wcur_u8(&w, 0x00);                  /* OEM */
+	wcur_u8(&w, (uint8_t)(0xC0 | n));   /* 8-bit ASCII ID string */
+	wcur_bytes(&w, name, n);
+	return wcur_ok(&w) ? wcur_len(&w) : 0;
+}
+
 static int get_sdr_repo_info(struct cmd_ctx *c)
 {
 	wcur_u8(c->rsp, SDR_SEL_VERSION);
-	wcur_le16(c->rsp, 0);            /* records */
+	wcur_le16(c->rsp, 1);            /* records */
 	wcur_le16(c->rsp, 0);            /* free space: none, read-only */
 	wcur_le32(c->rsp, 0);            /* most recent addition: never */
 	wcur_le32(c->rsp, 0);            /* most recent erase: never */
@@ -85,7 +118,24 @@ static int reserve(struct cmd_ctx *c)
 
 static int get_sdr(struct cmd_ctx *c)
 {
-	return CC_NOT_PRESENT;
+	cur_skip(&c->req, 2); /* reservation: needed only for partial reads
+	                         of records that can change; ours cannot */
+	uint16_t id = cur_le16(&c->req);
+	uint8_t off = cur_u8(&c->req);
+	uint8_t count = cur_u8(&c->req);
+	uint8_t rec[32];
+	size_t n = mc_locator(c->p, rec, sizeof(rec));
+
+	if (id != 0x0000 && id != SDR_MC_RECORD_ID && id != 0xFFFF)
+		return CC_NOT_PRESENT;
+	if (n == 0)
+		return CC_UNSPECIFIED;
+	if (off > n)
+		return CC_PARAM_OUT_OF_RANGE;
+	size_t take = count == 0xFF || count > n - off ? n - off : count;
+	wcur_le16(c->rsp, 0xFFFF);       /* next record: none, this is the last */
+	wcur_bytes(c->rsp, rec + off, take);
+	return CC_OK;
 }
 
 static int get_sel_info(struct cmd_ctx *c)

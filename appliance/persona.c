@@ -217,21 +217,26 @@ void persona_table_reindex(struct persona_table *t)
 }
 
 /*
- * GUID: a name-based UUID (version 5 layout) of the device ID, so a
- * persona keeps the same GUID across restarts, hosts and reinstalls of
- * metalbmc. IPMI sends GUIDs least significant byte first (section 20.8,
- * SMBIOS byte order), so the bytes are reversed for the wire.
+ * GUID: a name-based UUID, version 5 (RFC 4122 section 4.3: SHA-1 of a
+ * namespace UUID and the name) of the device ID, so a persona keeps its
+ * GUID across restarts, hosts and reinstalls of metalbmc. IPMI sends
+ * GUIDs least significant byte first (section 20.8), hence the reversal.
+ * The MAC comes from the same digest: locally administered, unicast.
  */
+static const uint8_t guid_namespace[16] = { /* metalbmc's own namespace */
+	0x6d, 0x62, 0x6d, 0x63, 0x9a, 0x41, 0x4f, 0x0e,
+	0x8b, 0x35, 0x2c, 0x1d, 0x7e, 0x50, 0xa4, 0x13,
+};
+
 void persona_derive_ids(struct persona *p)
 {
-	static const char ns[] = "metalbmc-guid-v1:";
-	uint8_t md[32], uuid[16];
+	uint8_t md[EVP_MAX_MD_SIZE], uuid[16];
 	unsigned mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
 	memset(md, 0, sizeof(md));
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(ctx, ns, sizeof(ns) - 1) &&
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+	    EVP_DigestUpdate(ctx, guid_namespace, sizeof(guid_namespace)) &&
 	    EVP_DigestUpdate(ctx, p->device_id, strlen(p->device_id)))
 		EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
@@ -240,8 +245,8 @@ void persona_derive_ids(struct persona *p)
 	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	for (int i = 0; i < 16; i++)
 		p->guid[i] = uuid[15 - i];
-	p->mac[0] = 0x02; /* locally administered, unicast */
-	memcpy(p->mac + 1, md + 16, 5);
+	p->mac[0] = 0x02;
+	memcpy(p->mac + 1, md + 15, 5);
 }
 
 void persona_set_power(struct persona *p, enum power_state s, uint64_t now_ms)

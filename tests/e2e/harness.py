@@ -1,0 +1,361 @@
+"""End-to-end test harness: start metalbmc and metal-sim on loopback, drive
+them with the real clients (ipmitool, FreeIPMI, pyghmi), check what they
+say. Standard library only; runs under Debian's /usr/bin/python3.
+
+Rules every test follows (see docs/testing.md):
+  - traffic goes only to 127.0.0.0/8;
+  - nothing sleeps where a condition can be polled (wait_until);
+  - every loop is bounded by a deadline;
+  - secrets never reach test output: Daemon.scan_for_secrets() checks logs.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("METALBMC_BIN", "metalbmc")
+SIM = os.environ.get("METAL_SIM_BIN", "metal-sim")
+SOURCE = os.environ.get("METALBMC_SOURCE_DIR",
+                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+class Checks:
+    """Counts checks. A failed check is reported and the test goes on, so
+    one run shows every problem; finish() gives the exit status."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+        self.section = ""
+
+    def start(self, section):
+        self.section = section
+        print("-- %s" % section, flush=True)
+
+    def ok(self, cond, what, detail=None):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            msg = "FAIL [%s] %s" % (self.section, what)
+            if detail is not None:
+                d = str(detail)
+                msg += ": " + (d if len(d) < 3000 else d[:3000] + "...")
+            print(msg, flush=True)
+        return bool(cond)
+
+    def eq(self, got, want, what):
+        return self.ok(got == want, what, "got %r, want %r" % (got, want))
+
+    def contains(self, text, needle, what):
+        return self.ok(needle in text, what, "%r not in output:\n%s" % (needle, text))
+
+    def finish(self):
+        print("%s: %d passed, %d failed" % (self.name, self.passed, self.failed), flush=True)
+        return 1 if self.failed or self.passed == 0 else 0
+
+
+def wait_until(cond, timeout, what, interval=0.02):
+    """Polls cond() until it is true or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def free_port(kind="udp", host="127.0.0.1"):
+    """A port the kernel says is free now (races are retried by callers)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+    try:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def workdir(name):
+    base = os.environ.get("E2E_WORKDIR")
+    if base:
+        shutil.rmtree(base, ignore_errors=True)
+        os.makedirs(base, exist_ok=True)
+        return base
+    return tempfile.mkdtemp(prefix="metalbmc-%s-" % name)
+
+
+def asf_ping(port, host="127.0.0.1", timeout=0.5):
+    """RMCP presence ping; True when a pong comes back."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        ping = bytes([0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, 0x42, 0x00, 0x00])
+        s.sendto(ping, (host, port))
+        data, _ = s.recvfrom(512)
+        return len(data) >= 12 and data[8] == 0x40 and data[9] == 0x42
+    except (socket.timeout, ConnectionRefusedError, OSError):
+        return False
+    finally:
+        s.close()
+
+
+def to_yaml(value, indent=0):
+    """Enough YAML for config files: dicts, lists, scalars."""
+    pad = "  " * indent
+    out = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (dict, list)) and v:
+                out.append("%s%s:" % (pad, k))
+                out.append(to_yaml(v, indent + 1))
+            else:
+                out.append("%s%s: %s" % (pad, k, scalar(v)))
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                first = True
+                for k, v in item.items():
+                    lead = "- " if first else "  "
+                    first = False
+                    if isinstance(v, (dict, list)) and v:
+                        out.append("%s%s%s:" % (pad, lead, k))
+                        out.append(to_yaml(v, indent + 2))
+                    else:
+                        out.append("%s%s%s: %s" % (pad, lead, k, scalar(v)))
+            else:
+                out.append("%s- %s" % (pad, scalar(item)))
+    return "\n".join(out)
+
+
+def scalar(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, list):
+        return "[]"
+    if isinstance(v, dict):
+        return "{}"
+    return json.dumps(str(v))
+
+
+class Daemon:
+    """metalbmc under test. config is a dict (written as YAML, mode 0600);
+    env adds environment variables. The shared IPMI listener is picked on a
+    free loopback port unless the config names one."""
+
+    def __init__(self, wd, config=None, env=None, name="metalbmc", log_level="debug"):
+        self.wd = wd
+        self.name = name
+        self.config = dict(config or {})
+        self.env = dict(env or {})
+        self.log_level = log_level
+        self.proc = None
+        self.port = None
+        self.web_port = None
+        self.log_path = os.path.join(wd, "%s.log" % name)
+        self.secrets = []
+
+    def start(self, wait=True, expect_fail=False):
+        ipmi = dict(self.config.get("ipmi", {}))
+        if "listen" not in ipmi:
+            self.port = free_port("udp")
+            ipmi["listen"] = ["127.0.0.1:%d" % self.port]
+        else:
+            first = ipmi["listen"][0]
+            self.port = int(first.rsplit(":", 1)[1])
+        self.config["ipmi"] = ipmi
+        web = dict(self.config.get("web", {}))
+        if web.get("enabled", True) and "listen" not in web:
+            self.web_port = free_port("tcp")
+            web["listen"] = "127.0.0.1:%d" % self.web_port
+        elif "listen" in web:
+            self.web_port = int(web["listen"].rsplit(":", 1)[1])
+        self.config["web"] = web
+        self.config.setdefault("state_dir", os.path.join(self.wd, "%s-state" % self.name))
+        cfg_path = os.path.join(self.wd, "%s.yaml" % self.name)
+        fd = os.open(cfg_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(to_yaml(self.config) + "\n")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([BIN, "--config", cfg_path, "--log-level", self.log_level],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     cwd=self.wd)
+        if expect_fail:
+            self.proc.wait(timeout=30)
+            return self.proc.returncode
+        if wait:
+            wait_until(lambda: self.proc.poll() is not None or asf_ping(self.port), 30,
+                       "metalbmc to answer an ASF ping on port %d" % self.port)
+            if self.proc.poll() is not None:
+                raise RuntimeError("metalbmc exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
+        return 0
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def scan_for_secrets(self, checks, secrets):
+        """Every secret must be absent from the log (and from metal-sim's)."""
+        text = self.read_log()
+        for s in secrets:
+            if s:
+                checks.ok(s not in text, "secret absent from the %s log" % self.name,
+                          "a secret of length %d appears in %s" % (len(s), self.log_path))
+
+
+class MetalSim:
+    """The bundled Metal API emulator."""
+
+    def __init__(self, wd, fixture, token="test-token-e2e", args=()):
+        self.wd = wd
+        self.fixture = fixture
+        self.token = token
+        self.args = list(args)
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        if isinstance(self.fixture, (dict, list)):
+            path = os.path.join(self.wd, "fixture.json")
+            with open(path, "w") as f:
+                json.dump(self.fixture, f)
+        else:
+            path = self.fixture
+        port_file = os.path.join(self.wd, "sim.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        self.log = open(os.path.join(self.wd, "metal-sim.log"), "ab")
+        self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--token", self.token,
+                                      "--fixture", path, "--port-file", port_file] + self.args,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise RuntimeError("metal-sim exited with %s" % self.proc.returncode)
+            try:
+                with open(port_file) as f:
+                    return int(f.read().strip() or 0)
+            except (FileNotFoundError, ValueError):
+                return 0
+        self.port = wait_until(ready, 30, "metal-sim port file")
+        return self
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/metal/v1" % self.port
+
+    def _call(self, method, path, body=None):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        hdrs = {"X-Auth-Token": self.token}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        c.request(method, path, body=data, headers=hdrs)
+        r = c.getresponse()
+        raw = r.read()
+        c.close()
+        return r.status, (json.loads(raw) if raw else None)
+
+    def api(self, method, path, body=None):
+        return self._call(method, "/metal/v1" + path, body)
+
+    def requests(self):
+        return self._call("GET", "/_sim/requests")[1]
+
+    def clear_requests(self):
+        return self._call("POST", "/_sim/requests/clear")
+
+    def faults(self, settings):
+        return self._call("POST", "/_sim/faults", settings)
+
+    def device(self, device_id):
+        return self._call("GET", "/_sim/devices/%s" % device_id)[1]
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+
+
+def run(argv, timeout=60, input=None):
+    """Runs a client; returns (rc, stdout+stderr)."""
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, input=input)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode("utf-8", "replace") if e.stdout else ""
+        return -1, out + "\n[timed out after %ss]" % timeout
+
+
+def ipmitool(port, user, password, *args, cipher=17, interface="lanplus",
+             host="127.0.0.1", privilege=None, timeout=60, retries=None):
+    argv = ["ipmitool", "-I", interface, "-H", host, "-p", str(port), "-U", user,
+            "-P", password]
+    if interface == "lanplus" and cipher is not None:
+        argv += ["-C", str(cipher)]
+    if privilege:
+        argv += ["-L", privilege]
+    if retries is not None:
+        argv += ["-R", str(retries)]
+    return run(argv + list(args), timeout=timeout)
+
+
+def freeipmi(tool, port, user, password, *args, cipher=17, host="127.0.0.1",
+             driver="LAN_2_0", privilege=None, timeout=60):
+    argv = [tool, "-D", driver, "-h", "%s:%d" % (host, port), "-u", user, "-p", password]
+    if driver == "LAN_2_0":
+        argv += ["-I", str(cipher)]
+    if privilege:
+        argv += ["-l", privilege]
+    return run(argv + list(args), timeout=timeout)
+
+
+def pyghmi(port, user, password, code, host="127.0.0.1", timeout=120):
+    """Runs code with `c` bound to a pyghmi Command; prints go to output.
+    Debian's python3 has pyghmi; the one first on PATH may not."""
+    prog = ("import json, sys\n"
+            "from pyghmi.ipmi import command\n"
+            "c = command.Command(bmc=%r, userid=%r, password=sys.stdin.readline().rstrip('\\n'), port=%d)\n"
+            % (host, user, port)) + code
+    return run([DEBIAN_PYTHON, "-c", prog], timeout=timeout, input=(password + "\n").encode())
