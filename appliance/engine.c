@@ -125,6 +125,18 @@ void engine_session_touch(struct engine *e, struct session *s)
 		loop_timer_at(e->loop, &s->timer, d);
 }
 
+/* A backend that never answers must not leave the session "busy" for
+ * ever: after PENDING_TIMEOUT_MS the request is given up (a late answer
+ * then finds no matching token and is dropped). */
+static void abandon_stale_pending(struct engine *e, struct session *s)
+{
+	if (s->pending && e->now >= s->pending_since_ms + PENDING_TIMEOUT_MS) {
+		s->pending = false;
+		log_debug("session %08x: backend request abandoned after %d ms",
+		          s->id, PENDING_TIMEOUT_MS);
+	}
+}
+
 static void session_timer_fired(struct loop *l, struct loop_timer *t)
 {
 	struct engine *e = t->arg;
@@ -133,14 +145,11 @@ static void session_timer_fired(struct loop *l, struct loop_timer *t)
 	if (s->state == SESS_FREE)
 		return;
 	e->now = loop_now(l);
+	abandon_stale_pending(e, s);
 	uint64_t d = session_deadline(e, s);
 	if (d > e->now) {
 		loop_timer_at(l, t, d);
 		return;
-	}
-	if (s->pending) {
-		/* The backend never answered; its reply would have nowhere to go. */
-		s->pending = false;
 	}
 	e->stats.sessions_expired++;
 	engine_end_session(e, s, s->state == SESS_ACTIVE ? "idle timeout"
@@ -308,6 +317,7 @@ bool engine_run_request(struct engine *e, const struct engine_peer *from,
 	}
 	key = ipmi_req_key(&rq);
 	if (s) {
+		abandon_stale_pending(e, s);
 		if (s->pending && s->pending_key == key)
 			return false; /* the answer goes out when the backend is done */
 		const struct cached_rsp *hit = session_cache_find(s, key);

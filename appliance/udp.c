@@ -191,9 +191,9 @@ struct udp_listener *udp_open(struct udp_server *srv, const struct listen_addr *
 	if (family == AF_INET) {
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	} else {
-		/* "[::]" takes IPv4 too (v4-mapped), unless the system forbids. */
-		int zero = 0;
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		/* IPv6 only: "0.0.0.0:623" and "[::]:623" are listed separately
+		 * and must both be able to bind. */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	}
 	/* Non-local binds let a persona own an address that is configured a
