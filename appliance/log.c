@@ -104,9 +104,11 @@ void log_warn(const char *fmt, ...)
 
 	if (LOG_LVL_WARN > cur_level)
 		return;
-	strerror_r(saved, err, sizeof(err));
+	/* GNU strerror_r (_GNU_SOURCE): the message is the return value and
+	 * the buffer may stay untouched. */
+	const char *msg = strerror_r(saved, err, sizeof(err));
 	va_start(ap, fmt);
-	emit(LOG_LVL_WARN, err, fmt, ap);
+	emit(LOG_LVL_WARN, msg, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -116,9 +118,9 @@ void fatal(const char *fmt, ...)
 	char err[128];
 	va_list ap;
 
-	strerror_r(errno, err, sizeof(err));
+	const char *msg = strerror_r(errno, err, sizeof(err));
 	va_start(ap, fmt);
-	emit(LOG_LVL_ERROR, err, fmt, ap);
+	emit(LOG_LVL_ERROR, msg, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
