@@ -391,14 +391,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
+		/* A chunked body has no length up front.  Past the cap we keep
+		 * reading and drop the data: MHD cannot queue an answer in the
+		 * middle of an upload, and memory stays bounded. */
 		if (!ctx->too_large &&
 		    ctx->body.len + *upload_data_size <= SIM_MAX_BODY_BYTES)
 			sb_append(&ctx->body, upload_data, *upload_data_size);
 		else
-			ctx->too_large = true; /* keep reading, keep nothing */
+			ctx->too_large = true;
 		*upload_data_size = 0;
-		if (!ctx->too_large)
-			return MHD_YES;
+		return MHD_YES;
 	}
 	if (ctx->body.failed)
 		return MHD_NO;

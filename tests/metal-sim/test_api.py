@@ -324,6 +324,19 @@ def check_device_get_put(c, sim, fixture):
         c.ok(False, "body over 1 MiB is answered", e)
     c.eq(sim.api("GET", "/devices/%s" % did).json().get("description"), after.get("description"),
          "the oversize PUT changed nothing")
+    # A chunked body has no Content-Length: refused once it passes the cap.
+    conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=30)
+    try:
+        conn.request("PUT", "/metal/v1/devices/%s" % did, body=iter([b"z" * 65536] * 20),
+                     headers={"X-Auth-Token": TOKEN, "Transfer-Encoding": "chunked"}, encode_chunked=True)
+        resp = conn.getresponse()
+        data = resp.read()
+        c.eq(resp.status, 413, "chunked body over 1 MiB is refused with 413")
+        c.ok(isinstance(json.loads(data).get("errors"), list), "413 has an Error body", data[:100])
+    except (ConnectionError, http.client.HTTPException) as e:
+        c.ok(False, "chunked body over 1 MiB is answered", e)
+    finally:
+        conn.close()
     ok = sim.api("PUT", "/devices/%s" % did, body={"description": "y" * (512 * 1024)})
     c.eq(ok.status, 200, "a 512 KiB body is fine")
 
