@@ -204,8 +204,8 @@ static char *kept_filters(const struct query *q)
 
 /* ---- handlers ------------------------------------------------------------- */
 
-static void list_devices(struct sim *sim, const struct sim_request *req,
-			 struct sim_project *p, struct sim_reply *reply)
+static void list_devices(const struct sim_request *req, struct sim_project *p,
+			 struct sim_reply *reply)
 {
 	struct paging pg;
 	size_t total = 0, first, end;
@@ -238,8 +238,8 @@ static void list_devices(struct sim *sim, const struct sim_request *req,
 	reply_json(reply, 200, answer);
 }
 
-static void list_events(struct sim *sim, const struct sim_request *req,
-			struct sim_device *dev, struct sim_reply *reply)
+static void list_events(const struct sim_request *req, struct sim_device *dev,
+			struct sim_reply *reply)
 {
 	struct paging pg;
 	size_t total = json_array_size(dev->events), first;
@@ -528,7 +528,7 @@ void api_handle(struct sim *sim, const struct sim_request *req,
 		if (!method_is(req, "GET"))
 			method_not_allowed(reply, "GET, HEAD");
 		else
-			list_devices(sim, req, p, reply);
+			list_devices(req, p, reply);
 		goto out;
 	}
 	if (n < 2 || n > 3 || strcmp(seg[0], "devices") != 0)
@@ -551,7 +551,7 @@ void api_handle(struct sim *sim, const struct sim_request *req,
 			method_not_allowed(reply, "POST");
 	} else if (strcmp(seg[2], "events") == 0) {
 		if (method_is(req, "GET"))
-			list_events(sim, req, dev, reply);
+			list_events(req, dev, reply);
 		else
 			method_not_allowed(reply, "GET, HEAD");
 	} else {

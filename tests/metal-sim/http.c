@@ -223,7 +223,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 					"application/json");
 	if (reply->allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
-	if (reply->retry_after > 0) {
+	if (reply->has_retry_after) {
 		char v[16];
 
 		snprintf(v, sizeof(v), "%u", reply->retry_after);
@@ -241,7 +241,8 @@ static void fault_reply(struct sim *sim, enum fault_kind fault,
 
 	if (fault == FAULT_RATE_LIMIT) {
 		reply_errors(reply, 429, "Too many requests: rate limit exceeded, retry later");
-		reply->retry_after = fc->retry_after_s ? fc->retry_after_s : 1;
+		reply->has_retry_after = true;
+		reply->retry_after = fc->retry_after_s;
 		return;
 	}
 	reply_errors(reply, fc->fail_status,

@@ -296,7 +296,8 @@ struct sim_reply {
 	char *body;          /* malloc'd JSON text, NULL for an empty body */
 	size_t body_len;
 	const char *allow;   /* Allow header for a 405 */
-	unsigned retry_after; /* > 0 adds Retry-After */
+	bool has_retry_after; /* adds Retry-After: retry_after */
+	unsigned retry_after; /* seconds */
 	bool faultable;      /* a 200 JSON answer: malformed/truncate may apply */
 };
 
