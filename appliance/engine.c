@@ -277,6 +277,31 @@ struct persona *engine_lookup_user(struct engine *e, const struct engine_peer *f
 
 /* ---- requests -------------------------------------------------------- */
 
+_Static_assert(ENGINE_CMD_SLOTS == 1u << 9, "engine_count_request takes 9 hash bits");
+
+void engine_count_request(struct engine_stats *st, uint8_t netfn, uint8_t cmd,
+                          uint8_t cc)
+{
+	uint16_t key = cc == CC_INVALID_COMMAND ? ENGINE_CMD_UNKNOWN
+	                                        : (uint16_t)(netfn << 8 | cmd);
+	uint32_t h = ((uint32_t)key << 8 | cc) * 0x9E3779B1u;
+	size_t i = h >> (32 - 9); /* top 9 bits: ENGINE_CMD_SLOTS == 512 */
+
+	for (size_t n = 0; n < ENGINE_CMD_PROBES; n++, i = (i + 1) % ENGINE_CMD_SLOTS) {
+		struct engine_cmd_count *c = &st->by_cmd[i];
+		if (!c->used) {
+			c->used = true;
+			c->netfn_cmd = key;
+			c->cc = cc;
+		}
+		if (c->netfn_cmd == key && c->cc == cc) {
+			c->count++;
+			return;
+		}
+	}
+	st->by_cmd_overflow++;
+}
+
 static void save_framing(struct session *s, const struct ipmi_req *rq)
 {
 	s->pending_rq[0] = rq->rs_addr;
@@ -356,6 +381,7 @@ bool engine_run_request(struct engine *e, const struct engine_peer *from,
 	data[0] = (uint8_t)cc;
 	size_t n = 1 + (cc == CC_OK && wcur_ok(&dw) ? wcur_len(&dw) : 0);
 	e->stats.cc_counts[cc & 0xff]++;
+	engine_count_request(&e->stats, rq.netfn, rq.cmd, (uint8_t)cc);
 	ipmi_msg_write_rsp(rsp, &rq, data, n);
 	if (s)
 		session_cache_put(s, key, data, n);
@@ -398,6 +424,7 @@ void engine_backend_done(void *arg, uint64_t token, uint8_t cc)
 		       sizeof(s->persona->boot.flags));
 	load_framing(s, &rq);
 	e->stats.cc_counts[cc]++;
+	engine_count_request(&e->stats, rq.netfn, rq.cmd, cc);
 	ipmi_msg_write_rsp(&mw, &rq, &cc, 1);
 	session_cache_put(s, s->pending_key, &cc, 1);
 	if (!wcur_ok(&mw))
@@ -457,6 +484,10 @@ size_t engine_handle(struct engine *e, const struct engine_peer *from,
 	size_t n;
 
 	e->stats.rx_datagrams++;
+	/* Without a loop (unit tests, fuzzing) no timer ends sessions: reap
+	 * here, so e->now alone drives idle and half-open expiry. */
+	if (!e->loop)
+		reap_expired(e);
 	if (e->cfg->allowed_sources.len &&
 	    !cidr_list_match(&e->cfg->allowed_sources, (const struct sockaddr *)&from->addr)) {
 		e->stats.dropped_source++;
