@@ -41,7 +41,7 @@ static bool verify_code(const struct session *s, uint8_t authtype, uint32_t seq,
 	if (!s->persona || authtype != s->authtype || !authtype_allowed(authtype))
 		return false;
 	password16(s->persona, pw);
-	ok = cipher_v15_authcode(authtype, pw, s->id, msg, len, seq, want) == 0 &&
+	ok = cipher_v15_authcode(authtype, pw, s->id, msg, len, seq, want) == 16 &&
 	     secret_ct_equal(want, code, 16);
 	secret_wipe(pw, sizeof(pw));
 	secret_wipe(want, sizeof(want));
