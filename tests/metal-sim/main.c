@@ -247,7 +247,8 @@ int main(int argc, char **argv)
 	static struct sim sim;
 	struct options opt = { .listen = "127.0.0.1:0" };
 	struct listen_addr addr;
-	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *daemon = NULL;
+	bool sync_ready = false;
 	pthread_condattr_t ca;
 	sigset_t sigs;
 	char err[1024];
@@ -271,19 +272,21 @@ int main(int argc, char **argv)
 	/* Ids come from their own stream, so fault settings do not change them. */
 	rng_seed(&sim.id_rng, sim.faults.seed ^ 0x6d6574616c73696dULL);
 
+	/* Every exit below goes through `out`, which frees what was set up,
+	 * so a sanitizer build stays quiet on error paths too. */
+	rc = EXIT_USAGE;
 	if (!listen_addr_parse(opt.listen, &addr, err, sizeof(err))) {
 		fprintf(stderr, "metal-sim: %s\n", err);
-		return EXIT_USAGE;
+		goto out;
 	}
 	if (!fixture_load(&sim.store, opt.fixture, err, sizeof(err))) {
 		fprintf(stderr, "metal-sim: bad fixture: %s\n", err);
-		store_free(&sim.store);
-		return EXIT_USAGE;
+		goto out;
 	}
 	if (opt.request_log != NULL &&
 	    !reqlog_open_file(&sim.log, opt.request_log, err, sizeof(err))) {
 		fprintf(stderr, "metal-sim: %s\n", err);
-		return EXIT_USAGE;
+		goto out;
 	}
 
 	pthread_mutex_init(&sim.lock, NULL);
@@ -291,6 +294,7 @@ int main(int argc, char **argv)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sim.wake, &ca);
 	pthread_condattr_destroy(&ca);
+	sync_ready = true;
 
 	/* Block the stop signals before MHD starts its threads, so they all
 	 * inherit the mask and only sigwait() below ever sees them. */
@@ -300,30 +304,33 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	rc = EXIT_FAILURE;
 	daemon = http_start(&sim, &addr, err, sizeof(err));
 	if (daemon == NULL) {
 		fprintf(stderr, "metal-sim: %s\n", err);
-		return EXIT_FAILURE;
+		goto out;
 	}
 	addr.port = http_bound_port(daemon);
 	if (opt.port_file != NULL && !write_port_file(opt.port_file, addr.port)) {
 		fprintf(stderr, "metal-sim: --port-file %s: %s\n", opt.port_file, strerror(errno));
-		http_stop(&sim, daemon);
-		return EXIT_FAILURE;
+		goto out;
 	}
 	printf("metal-sim listening on http://%s:%u/metal/v1\n", addr.host, addr.port);
 	fflush(stdout);
 
-	do {
-		rc = sigwait(&sigs, &sig);
-	} while (rc != 0);
-
-	http_stop(&sim, daemon);
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	rc = EXIT_SUCCESS;
+out:
+	if (daemon != NULL)
+		http_stop(&sim, daemon);
 	reqlog_free(&sim.log);
 	store_free(&sim.store);
 	explicit_bzero(opt.token, sim.token_len);
 	free(opt.token);
-	pthread_cond_destroy(&sim.wake);
-	pthread_mutex_destroy(&sim.lock);
-	return EXIT_SUCCESS;
+	if (sync_ready) {
+		pthread_cond_destroy(&sim.wake);
+		pthread_mutex_destroy(&sim.lock);
+	}
+	return rc;
 }
