@@ -22,6 +22,15 @@ static void field(struct wcur *w, const char *s)
 	size_t n = strlen(s);
 	if (n > FRU_FIELD_MAX)
 		n = FRU_FIELD_MAX;
+	if (n == 1) {
+		/* C1h would be the end-of-fields marker (section 13), and
+		 * readers stop there: a one-character field gets a trailing
+		 * space instead. */
+		wcur_u8(w, 0xC2);
+		wcur_u8(w, (uint8_t)s[0]);
+		wcur_u8(w, ' ');
+		return;
+	}
 	wcur_u8(w, (uint8_t)(0xC0 | n));
 	wcur_bytes(w, s, n);
 }
