@@ -1,0 +1,318 @@
+/*
+ * test_config.c - configuration errors name file:line: key: reason; the
+ * environment overrides the file; *_FILE secrets are refused when group or
+ * others can read them; --check-config output (config_print) never shows
+ * a secret.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char dir[] = "/tmp/metalbmc-test-config-XXXXXX";
+
+static int group_setup(void **state)
+{
+	static const char *const vars[] = {
+		"METALBMC_CONFIG", "METALBMC_MAX_SESSIONS", "METALBMC_IPMI_PASSWORD",
+		"METALBMC_IPMI_PASSWORD_FILE", "METAL_AUTH_TOKEN", "METAL_AUTH_TOKEN_FILE",
+		"METALBMC_WEB_PASSWORD", "METALBMC_CREDENTIAL_SECRET", "METAL_PROJECT_ID",
+		"METALBMC_IPMI_LISTEN", "METALBMC_CIPHER_SUITES",
+	};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Parses text; returns the rc and the error text (caller frees). */
+static int parse(struct config *c, const char *text, char **err)
+{
+	size_t n;
+	FILE *f = open_memstream(err, &n);
+	config_defaults(c);
+	int rc = config_parse_yaml(c, "t.yaml", text, strlen(text), f);
+	fclose(f);
+	return rc;
+}
+
+static const char *write_file(const char *name, const char *text, mode_t mode)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+static int load(struct config *c, const char *path, char **err)
+{
+	size_t n;
+	FILE *f = open_memstream(err, &n);
+	config_defaults(c);
+	int rc = config_load(c, path, f);
+	fclose(f);
+	return rc;
+}
+
+static void test_valid_file(void **state)
+{
+	struct config c;
+	char *err;
+	assert_int_equal(parse(&c, "ipmi:\n  listen: [\"127.0.0.1:6230\", \"[::1]:6230\"]\n"
+	                           "  max_sessions: 32\n  cipher_suites: 3, 17\n"
+	                           "  allowed_sources: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+	                           "personas:\n  - name: node1\n    port: 7000\n",
+	                       &err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(c.ipmi_listen_count, 2);
+	assert_int_equal(c.max_sessions, 32);
+	assert_int_equal(c.allowed_sources.len, 2);
+	assert_int_equal(c.persona_count, 1);
+	assert_int_equal(c.personas[0].port, 7000);
+	assert_string_equal(c.personas[0].device_id, "node1");
+	free(err);
+	config_free(&c);
+}
+
+static void test_unknown_key(void **state)
+{
+	struct config c;
+	char *err;
+	assert_int_equal(parse(&c, "ipmi:\n  max_sessions: 4\n  max_sesions: 5\nfoo: 1\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:3: ipmi.max_sesions: unknown key\n"));
+	assert_non_null(strstr(err, "t.yaml:4: foo: unknown key\n"));
+	free(err);
+	/* in a persona too */
+	assert_int_equal(parse(&c, "personas:\n  - name: a\n    colour: red\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:3: personas.colour: unknown key"));
+	free(err);
+}
+
+static void test_bad_values(void **state)
+{
+	struct config c;
+	char *err;
+	assert_int_equal(parse(&c, "ipmi:\n  max_sessions: lots\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: ipmi.max_sessions: 'lots' is not a whole number in 1..65536"));
+	free(err);
+	assert_int_equal(parse(&c, "ipmi:\n  max_sessions: 0\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: ipmi.max_sessions:"));
+	free(err);
+	assert_int_equal(parse(&c, "\n\nipmi:\n  allow_ipmi15: maybe\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:4: ipmi.allow_ipmi15: 'maybe' is not a boolean"));
+	free(err);
+	assert_int_equal(parse(&c, "ipmi:\n  listen: 127.0.0.1:99999\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: ipmi.listen:"));
+	free(err);
+	assert_int_equal(parse(&c, "ipmi:\n  cipher_suites: [3, 4]\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: ipmi.cipher_suites: '4' is not an implemented cipher suite"));
+	free(err);
+	assert_int_equal(parse(&c, "ipmi:\n  allowed_sources: 10.0.0.0/33\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: ipmi.allowed_sources: '10.0.0.0/33' is not an address or CIDR"));
+	free(err);
+	assert_int_equal(parse(&c, "personas:\n  - name: abcdefghijklmnopq\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: personas.name: must be 1 to 16 bytes"));
+	free(err);
+	assert_int_equal(parse(&c, "personas:\n  - port: 70000\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: personas.port: '70000' is not a port number"));
+	assert_non_null(strstr(err, "t.yaml:2: personas.name: missing"));
+	free(err);
+	assert_int_equal(parse(&c, "log_level: loud\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:1: log_level:"));
+	free(err);
+	assert_int_equal(parse(&c, "- just\n- a list\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:1: (top): the file must be a mapping"));
+	free(err);
+}
+
+static void test_bad_yaml(void **state)
+{
+	struct config c;
+	char *err;
+	assert_int_equal(parse(&c, "ipmi:\n  listen: [127.0.0.1:1\nweb: {\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:"));
+	assert_non_null(strstr(err, "(syntax)"));
+	free(err);
+	assert_int_equal(parse(&c, "ipmi:\n\tmax_sessions: 3\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:2: (syntax)"));
+	free(err);
+	/* an empty document is a valid (empty) configuration */
+	assert_int_equal(parse(&c, "", &err), 0);
+	free(err);
+}
+
+static void test_duplicate_personas(void **state)
+{
+	struct config c;
+	char *err;
+	const char *p = write_file("dup.yaml", "personas:\n  - name: a\n  - name: b\n  - name: a\n", 0600);
+	assert_int_equal(load(&c, p, &err), -1);
+	char want[512];
+	snprintf(want, sizeof(want), "%s:4: personas.name: 'a' already used on line 2", p);
+	assert_non_null(strstr(err, want));
+	free(err);
+	config_free(&c);
+}
+
+static void test_env_overrides(void **state)
+{
+	struct config c;
+	char *err;
+	const char *p = write_file("env.yaml", "ipmi:\n  max_sessions: 10\n", 0600);
+	setenv("METALBMC_MAX_SESSIONS", "99", 1);
+	assert_int_equal(load(&c, p, &err), 0);
+	assert_int_equal(c.max_sessions, 99);
+	free(err);
+	setenv("METALBMC_MAX_SESSIONS", "ninety", 1);
+	assert_int_equal(load(&c, p, &err), -1);
+	assert_non_null(strstr(err, "environment: METALBMC_MAX_SESSIONS: 'ninety' is not a whole number"));
+	free(err);
+	unsetenv("METALBMC_MAX_SESSIONS");
+	/* METALBMC_CONFIG names the file when none is given */
+	setenv("METALBMC_CONFIG", p, 1);
+	assert_int_equal(load(&c, NULL, &err), 0);
+	assert_int_equal(c.max_sessions, 10);
+	free(err);
+	unsetenv("METALBMC_CONFIG");
+	config_free(&c);
+}
+
+static void test_secret_files(void **state)
+{
+	struct config c;
+	char *err;
+	const char *p = write_file("pw-open", "S3cret-From-File\n", 0640);
+	setenv("METALBMC_IPMI_PASSWORD_FILE", p, 1);
+	assert_int_equal(load(&c, NULL, &err), -1);
+	assert_non_null(strstr(err, "environment: METALBMC_IPMI_PASSWORD_FILE:"));
+	assert_non_null(strstr(err, "accessible by group or others (mode 640)"));
+	assert_null(strstr(err, "S3cret"));
+	free(err);
+	chmod(p, 0604);
+	assert_int_equal(load(&c, NULL, &err), -1);
+	assert_non_null(strstr(err, "mode 604"));
+	free(err);
+	chmod(p, 0600);
+	assert_int_equal(load(&c, NULL, &err), 0);
+	/* one trailing newline stripped */
+	assert_true(secret_equals(&c.ipmi_password, "S3cret-From-File", 16));
+	free(err);
+	config_free(&c);
+	/* an empty file, a missing file */
+	p = write_file("pw-empty", "\n", 0600);
+	setenv("METALBMC_IPMI_PASSWORD_FILE", p, 1);
+	assert_int_equal(load(&c, NULL, &err), -1);
+	assert_non_null(strstr(err, "file is empty"));
+	free(err);
+	setenv("METALBMC_IPMI_PASSWORD_FILE", "/nonexistent/pw", 1);
+	assert_int_equal(load(&c, NULL, &err), -1);
+	assert_non_null(strstr(err, "cannot open"));
+	free(err);
+	unsetenv("METALBMC_IPMI_PASSWORD_FILE");
+	/* the YAML form names file and line */
+	char tok[256];
+	snprintf(tok, sizeof(tok), "%s", write_file("tok-open", "tok-abc\n", 0644));
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml), "metal:\n  token_file: %s\n", tok);
+	const char *cfg = write_file("tokfile.yaml", yaml, 0600);
+	assert_int_equal(load(&c, cfg, &err), -1);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:2: metal.token_file: %s: file is accessible", cfg, tok);
+	assert_non_null(strstr(err, want));
+	free(err);
+	config_free(&c);
+}
+
+static void test_secrets_never_echoed(void **state)
+{
+	struct config c;
+	char *err;
+	/* a password too long for IPMI: the message must not contain it */
+	setenv("METALBMC_IPMI_PASSWORD", "this-password-is-way-too-long-for-ipmi", 1);
+	assert_int_equal(load(&c, NULL, &err), -1);
+	assert_non_null(strstr(err, "ipmi.password: longer than 20 bytes"));
+	assert_null(strstr(err, "way-too-long"));
+	free(err);
+	unsetenv("METALBMC_IPMI_PASSWORD");
+	config_free(&c);
+}
+
+static void test_print_redacts(void **state)
+{
+	struct config c;
+	char *err, *out;
+	size_t n;
+	const char *p = write_file("full.yaml",
+		"metal:\n  token: tok-SECRET-1\n  project_ids: [0d2b5b1e-1c2a-4e4f-9b9a-0a0b0c0d0e0f]\n"
+		"ipmi:\n  password: pw-SECRET-2\n  credential_secret: cs-SECRET-3\n"
+		"web:\n  password: web-SECRET-4\n", 0600);
+	assert_int_equal(load(&c, p, &err), 0);
+	free(err);
+	FILE *f = open_memstream(&out, &n);
+	config_print(&c, f);
+	fclose(f);
+	assert_null(strstr(out, "SECRET"));
+	assert_non_null(strstr(out, "token: (set, redacted)"));
+	assert_non_null(strstr(out, "  password: (set, redacted)"));
+	assert_non_null(strstr(out, "credential_secret: (set, redacted)"));
+	assert_non_null(strstr(out, "0d2b5b1e-1c2a-4e4f-9b9a-0a0b0c0d0e0f"));
+	free(out);
+	config_free(&c);
+	/* unset secrets say so */
+	config_defaults(&c);
+	f = open_memstream(&out, &n);
+	config_print(&c, f);
+	fclose(f);
+	assert_non_null(strstr(out, "token: (not set)"));
+	free(out);
+}
+
+static void test_cipher_zero_needs_opt_in(void **state)
+{
+	struct config c;
+	char *err;
+	const char *p = write_file("c0.yaml", "ipmi:\n  cipher_suites: [0, 3]\n", 0600);
+	assert_int_equal(load(&c, p, &err), -1);
+	assert_non_null(strstr(err, "ipmi.cipher_suites: suite 0"));
+	free(err);
+	p = write_file("c0ok.yaml", "ipmi:\n  cipher_suites: [0, 3]\n  allow_cipher_zero: true\n", 0600);
+	assert_int_equal(load(&c, p, &err), 0);
+	free(err);
+	config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_file),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_bad_yaml),
+		cmocka_unit_test(test_duplicate_personas),
+		cmocka_unit_test(test_env_overrides),
+		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_secrets_never_echoed),
+		cmocka_unit_test(test_print_redacts),
+		cmocka_unit_test(test_cipher_zero_needs_opt_in),
+	};
+	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
+}
