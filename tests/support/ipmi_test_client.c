@@ -496,3 +496,106 @@ int tc_sessionless(struct tc *c, uint8_t netfn, uint8_t cmd, const uint8_t *data
 		return -1;
 	return parse_rsp(c->rsp + 14, c->rsp_len - 14, netfn, cmd, seq6, rdata, rlen);
 }
+
+/* ---- IPMI v1.5 (table 13-4) ------------------------------------------ */
+
+size_t tc_v15_wrap(struct tc *c, uint32_t sid, uint32_t seq, const uint8_t *msg, size_t mlen,
+                   uint8_t *out, size_t cap)
+{
+	struct wcur w = wcur_make(out, cap);
+	uint8_t pw16[16];
+	rmcp_header(&w);
+	wcur_u8(&w, c->v15_authtype);
+	wcur_le32(&w, seq);
+	wcur_le32(&w, sid);
+	if (c->v15_authtype != AUTHTYPE_NONE) {
+		uint8_t *code = wcur_claim(&w, 16);
+		memcpy(pw16, c->pw, 16);
+		if (!code || cipher_v15_authcode(c->v15_authtype, pw16, sid, msg, mlen, seq, code) < 0)
+			return 0;
+	}
+	wcur_u8(&w, (uint8_t)mlen);
+	wcur_bytes(&w, msg, mlen);
+	return wcur_ok(&w) ? wcur_len(&w) : 0;
+}
+
+/* Checks a v1.5 reply's AuthCode and returns its message. */
+static int v15_unwrap(struct tc *c, uint8_t *msg, size_t *mlen)
+{
+	struct cur r = cur_make(c->rsp, c->rsp_len);
+	uint8_t pw16[16], want[16];
+	cur_skip(&r, 4);
+	uint8_t at = cur_u8(&r);
+	uint32_t seq = cur_le32(&r);
+	uint32_t sid = cur_le32(&r);
+	const uint8_t *code = at != AUTHTYPE_NONE ? cur_view(&r, 16) : NULL;
+	uint8_t n = cur_u8(&r);
+	const uint8_t *m = cur_view(&r, n);
+	if (!cur_ok(&r) || at != c->v15_authtype || sid != c->v15_sid)
+		return -1;
+	if (code) {
+		memcpy(pw16, c->pw, 16);
+		if (cipher_v15_authcode(at, pw16, sid, m, n, seq, want) < 0 ||
+		    memcmp(want, code, 16) != 0)
+			return -1;
+	}
+	memcpy(msg, m, n);
+	*mlen = n;
+	return 0;
+}
+
+int tc_v15_request(struct tc *c, uint8_t netfn, uint8_t cmd, const uint8_t *data, size_t len,
+                   uint8_t *rdata, size_t *rlen)
+{
+	uint8_t msg[MAX_DATAGRAM], pkt[MAX_DATAGRAM], rmsg[MAX_DATAGRAM];
+	size_t ml, n, rml;
+	uint8_t seq6 = c->rq_seq++ & 0x3f;
+	ml = tc_build_msg(netfn, cmd, seq6, data, len, msg, sizeof(msg));
+	n = tc_v15_wrap(c, c->v15_sid, c->v15_seq++, msg, ml, pkt, sizeof(pkt));
+	if (!n || !tc_send(c, pkt, n) || v15_unwrap(c, rmsg, &rml) < 0)
+		return -1;
+	return parse_rsp(rmsg, rml, netfn, cmd, seq6, rdata, rlen);
+}
+
+int tc_v15_open(struct tc *c, uint8_t authtype, uint8_t priv)
+{
+	uint8_t req[32], d[64];
+	size_t n;
+	int cc;
+
+	memset(req, 0, sizeof(req));
+	req[0] = authtype;
+	memcpy(req + 1, c->user, c->user_len);
+	cc = tc_sessionless(c, NETFN_APP, CMD_GET_SESSION_CHALLENGE, req, 17, d, &n);
+	if (cc != CC_OK)
+		return cc;
+	if (n != 20)
+		return -1;
+	uint32_t tmp = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+	               (uint32_t)d[3] << 24;
+	/* Activate Session inside the temporary session, sequence 0 */
+	c->v15_authtype = authtype;
+	c->v15_sid = tmp;
+	req[0] = authtype;
+	req[1] = priv;
+	memcpy(req + 2, d + 4, 16);
+	req[18] = 0x01; /* our first outbound sequence number from the BMC: 1 */
+	req[19] = req[20] = req[21] = 0;
+	uint8_t msg[64], pkt[256], rmsg[256];
+	size_t rml;
+	uint8_t seq6 = c->rq_seq++ & 0x3f;
+	size_t ml = tc_build_msg(NETFN_APP, CMD_ACTIVATE_SESSION, seq6, req, 22, msg, sizeof(msg));
+	n = tc_v15_wrap(c, tmp, 0, msg, ml, pkt, sizeof(pkt));
+	if (!n || !tc_send(c, pkt, n) || v15_unwrap(c, rmsg, &rml) < 0)
+		return -1;
+	cc = parse_rsp(rmsg, rml, NETFN_APP, CMD_ACTIVATE_SESSION, seq6, d, &n);
+	if (cc != CC_OK)
+		return cc;
+	if (n != 10)
+		return -1;
+	c->v15_sid = (uint32_t)d[1] | (uint32_t)d[2] << 8 | (uint32_t)d[3] << 16 |
+	             (uint32_t)d[4] << 24;
+	c->v15_seq = (uint32_t)d[5] | (uint32_t)d[6] << 8 | (uint32_t)d[7] << 16 |
+	             (uint32_t)d[8] << 24;
+	return 0;
+}

@@ -62,6 +62,10 @@ struct tc {
 	size_t rsp_len;
 	/* RMCP+ status of the last failed handshake step, or -1 for no reply */
 	int last_status;
+	/* IPMI v1.5 session (tc_v15_open) */
+	uint8_t v15_authtype;
+	uint32_t v15_sid;
+	uint32_t v15_seq;       /* next sequence number to send */
 };
 
 void tc_init(struct tc *c, struct tc_world *w, const char *src_ip, uint16_t src_port,
@@ -104,5 +108,16 @@ int tc_request(struct tc *c, uint8_t netfn, uint8_t cmd, const uint8_t *data, si
 /* A session-less request in v1.5 framing; same return convention. */
 int tc_sessionless(struct tc *c, uint8_t netfn, uint8_t cmd, const uint8_t *data,
                    size_t len, uint8_t *rdata, size_t *rlen);
+
+/* IPMI v1.5: Get Session Challenge + Activate Session (sections 22.16,
+ * 22.17) with authtype MD5 (2) or straight password (4). Returns the
+ * completion code of the failing step, 0 when active, -1 for no reply. */
+int tc_v15_open(struct tc *c, uint8_t authtype, uint8_t priv);
+/* A v1.5 datagram for the session with sequence number seq. */
+size_t tc_v15_wrap(struct tc *c, uint32_t sid, uint32_t seq, const uint8_t *msg, size_t mlen,
+                   uint8_t *out, size_t cap);
+/* One request inside the v1.5 session (tc_request's convention). */
+int tc_v15_request(struct tc *c, uint8_t netfn, uint8_t cmd, const uint8_t *data, size_t len,
+                   uint8_t *rdata, size_t *rlen);
 
 #endif

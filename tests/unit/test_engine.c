@@ -291,6 +291,51 @@ static void test_v15_caps_when_enabled(void **state)
 	assert_int_equal(n, 20); /* temporary session ID + 16-byte challenge */
 }
 
+static void test_v15_session(void **state)
+{
+	struct fx *f = *state;
+	uint8_t d[64], pkt[256], msg[32];
+	size_t n;
+	/* MD5 (section 22.17.1) and straight password */
+	static const uint8_t types[2] = { AUTHTYPE_MD5, AUTHTYPE_PASSWORD };
+	for (int i = 0; i < 2; i++) {
+		tc_init(&f->c, &f->w, "127.0.0.1", 40001 + (uint16_t)i, 17, "node1", PW);
+		assert_int_equal(tc_v15_open(&f->c, types[i], PRIV_ADMIN), 0);
+		assert_int_equal(tc_v15_request(&f->c, NETFN_APP, CMD_GET_DEVICE_ID, NULL, 0, d, &n), CC_OK);
+		assert_int_equal(n, 15);
+		uint8_t lvl = PRIV_ADMIN;
+		assert_int_equal(tc_v15_request(&f->c, NETFN_APP, CMD_SET_SESSION_PRIV, &lvl, 1, d, &n), CC_OK);
+		uint8_t off = CTL_POWER_OFF;
+		assert_int_equal(tc_v15_request(&f->c, NETFN_CHASSIS, CMD_CHASSIS_CONTROL, &off, 1, d, &n), CC_OK);
+		assert_int_equal(f->p->power, POWER_OFF);
+		/* a replay of an accepted v1.5 packet is dropped */
+		size_t ml = tc_build_msg(NETFN_APP, CMD_GET_DEVICE_ID, 60, NULL, 0, msg, sizeof(msg));
+		size_t pl = tc_v15_wrap(&f->c, f->c.v15_sid, f->c.v15_seq++, msg, ml, pkt, sizeof(pkt));
+		assert_true(tc_send(&f->c, pkt, pl) > 0);
+		assert_int_equal(tc_send(&f->c, pkt, pl), 0);
+		/* a wrong AuthCode is dropped */
+		pl = tc_v15_wrap(&f->c, f->c.v15_sid, f->c.v15_seq++, msg, ml, pkt, sizeof(pkt));
+		pkt[4 + 9 + 3] ^= 1;
+		assert_int_equal(tc_send(&f->c, pkt, pl), 0);
+	}
+	/* the wrong password: activation gets no answer, the session is gone */
+	size_t before = engine_sessions_active(&f->w.e);
+	tc_init(&f->c, &f->w, "127.0.0.3", 40001, 17, "node1", "wrong");
+	assert_int_equal(tc_v15_open(&f->c, AUTHTYPE_MD5, PRIV_ADMIN), -1);
+	assert_int_equal(engine_sessions_active(&f->w.e), before);
+	/* MD2 and "none" are not offered */
+	tc_init(&f->c, &f->w, "127.0.0.1", 40009, 17, "node1", PW);
+	assert_int_equal(tc_v15_open(&f->c, AUTHTYPE_MD2, PRIV_ADMIN), CC_INVALID_DATA_FIELD);
+	assert_int_equal(tc_v15_open(&f->c, AUTHTYPE_NONE, PRIV_ADMIN), CC_INVALID_DATA_FIELD);
+}
+
+static void test_v15_refused_by_default(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(tc_v15_open(&f->c, AUTHTYPE_MD5, PRIV_ADMIN), CC_INVALID_DATA_FIELD);
+	assert_int_equal(engine_sessions_active(&f->w.e), 0);
+}
+
 static void test_retransmission_runs_once(void **state)
 {
 	struct fx *f = *state;
@@ -682,6 +727,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_priv_from_open_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessionless_is_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v15_caps_when_enabled, setup_permissive, teardown),
+		cmocka_unit_test_setup_teardown(test_v15_session, setup_permissive, teardown),
+		cmocka_unit_test_setup_teardown(test_v15_refused_by_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_runs_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_truncation_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_headers_dropped, setup, teardown),
