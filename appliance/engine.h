@@ -35,6 +35,23 @@ struct engine_peer {
 typedef void (*engine_send_fn)(void *arg, const struct engine_peer *to,
                                const uint8_t *buf, size_t len);
 
+/*
+ * Requests by (netFn, command, completion code), for /metrics. Commands not
+ * in the command table are folded into one key (ENGINE_CMD_UNKNOWN), so the
+ * keys in use are bounded by the table's rows times the codes they answer,
+ * whatever clients send; a key that finds no slot within a few probes is
+ * counted in by_cmd_overflow instead.
+ */
+#define ENGINE_CMD_SLOTS   512
+#define ENGINE_CMD_PROBES  16
+#define ENGINE_CMD_UNKNOWN 0xffff /* netfn_cmd of commands outside the table */
+struct engine_cmd_count {
+	uint16_t netfn_cmd;           /* request netFn << 8 | command */
+	uint8_t cc;
+	bool used;
+	uint64_t count;
+};
+
 /* Counters for /metrics; plain integers, read by the web page. */
 struct engine_stats {
 	uint64_t rx_datagrams;
@@ -51,7 +68,13 @@ struct engine_stats {
 	uint64_t retransmits_answered;
 	uint64_t requests;
 	uint64_t cc_counts[256];      /* responses by completion code */
+	struct engine_cmd_count by_cmd[ENGINE_CMD_SLOTS];
+	uint64_t by_cmd_overflow;
 };
+
+/* Counts one answered request (cheap: one hash, a short probe). */
+void engine_count_request(struct engine_stats *st, uint8_t netfn, uint8_t cmd,
+                          uint8_t cc);
 
 struct engine {
 	const struct config *cfg;
