@@ -40,4 +40,41 @@
 #define MAX_PROJECTS            32    /* Metal project IDs polled */
 #define MAX_CIDRS               64    /* entries in an allow-list */
 
+/* Metal API client (discovery/) */
+#define API_MAX_BODY            (64 * 1024 * 1024) /* bytes: largest API answer read */
+#define API_BODY_FIRST          (16 * 1024) /* bytes: first allocation for an answer */
+#define API_MAX_REQUEST_BODY    (64 * 1024) /* bytes: largest JSON body sent */
+#define API_MAX_PATH            2048  /* bytes: path and query of one call, with NUL */
+#define API_CONNECT_TIMEOUT_MS  5000  /* ms: TCP and TLS set-up of one attempt */
+#define API_ATTEMPT_TIMEOUT_MS  30000 /* ms: one attempt, start to last byte */
+#define API_MIN_ATTEMPT_MS      1000  /* ms: shortest attempt worth starting */
+#define API_ACTION_BUDGET_MS    20000 /* ms: an IPMI-triggered call, retries included
+                                       * (under PENDING_TIMEOUT_MS) */
+#define API_POLL_BUDGET_MS      120000 /* ms: one page or refresh, retries included */
+#define API_MAX_INFLIGHT        8     /* HTTP requests in flight, all kinds */
+#define API_POLL_INFLIGHT       4     /* page requests in flight */
+#define API_REFRESH_INFLIGHT    4     /* device refreshes in flight */
+#define API_MAX_ATTEMPTS        5     /* tries of one call (waits for 429 aside) */
+#define API_MAX_RATE_WAITS      30    /* 429 answers one call sits out before failing */
+#define API_BACKOFF_BASE_MS     250   /* ms: first retry delay, doubled per try */
+#define API_BACKOFF_MAX_MS      30000 /* ms: longest retry delay */
+#define API_RETRY_AFTER_MAX_S   300   /* s: longest Retry-After honoured */
+#define API_RETRY_AFTER_NONE_MS 2000  /* ms: hold after a 429 without Retry-After */
+#define API_MAX_PAGES           1000  /* pages of one project listing */
+#define API_MAX_PER_PAGE        1000  /* devices per page (the API's maximum) */
+#define API_DEFAULT_PER_PAGE    500   /* devices per page unless configured */
+#define API_MAX_TOTAL           200000 /* devices one listing may claim */
+#define MAX_TAGS_PER_DEVICE     64    /* tags kept per device; more are ignored */
+#define MAX_TAG_BYTES           256   /* bytes: a longer tag is ignored */
+#define MAX_URL                 2048  /* bytes with NUL: ipxe_script_url */
+#define MAX_METAL_STATE         24    /* bytes with NUL: a device state */
+
+/* Discovery */
+#define FAST_REFRESH_MS         1000  /* ms between refreshes of a device in transition */
+#define FAST_REFRESH_MAX        64    /* devices refreshed quickly at once */
+#define FAST_REFRESH_LIMIT_MS   600000 /* ms: longest fast refresh; then polls take over */
+#define CONFIRM_POLL_MS         2000  /* ms: a poll that lost devices is re-run this soon */
+#define PXE_ONCE_GRACE_MS       60000 /* ms: active this long after a boot we caused
+                                       * without a visible transition: boot done */
+
 #endif
