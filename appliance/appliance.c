@@ -4,6 +4,7 @@
 #include "appliance.h"
 #include "log.h"
 #include "secret.h"
+#include "web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -260,6 +261,16 @@ int appliance_start(struct appliance *a)
 	}
 	if (add_config_personas(a) < 0)
 		return -1;
+	struct web_deps wd = {
+		.cfg = c,
+		.loop = a->loop,
+		.personas = a->personas,
+		.engine = &a->engine,
+		.master = &a->master,
+		.discovery = NULL,
+	};
+	if (web_start(&wd, &a->web) < 0)
+		return -1;
 	log_info("metalbmc %s ready: %zu persona(s), cipher suites enabled:%s%s",
 	         METALBMC_VERSION, persona_count(a->personas),
 	         engine_suite_enabled(&a->engine, 3) ? " 3" : "",
@@ -274,6 +285,8 @@ int appliance_run(struct appliance *a)
 
 void appliance_free(struct appliance *a)
 {
+	web_stop(a->web);
+	a->web = NULL;
 	udp_close_all(&a->udp);
 	if (a->loop) {
 		engine_free(&a->engine);

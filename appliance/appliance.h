@@ -12,6 +12,8 @@
 #include "persona.h"
 #include "udp.h"
 
+struct web;
+
 struct appliance {
 	struct config cfg;
 	struct loop *loop;
@@ -20,6 +22,7 @@ struct appliance {
 	struct udp_server udp;
 	struct backend local_backend;
 	struct secret master;          /* for derived per-device passwords */
+	struct web *web;               /* status page, NULL when off */
 	struct loop_fd signals;
 	int signal_fd;
 	bool reload_requested;

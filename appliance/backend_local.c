@@ -71,9 +71,7 @@ static enum backend_status local_submit(struct backend *b, struct persona *p,
 		snprintf(what, sizeof(what), "boot %s%s%s", boot_dev_name(r->boot.dev),
 		         r->boot.persistent ? " persistent" : "", r->boot.efi ? " efi" : "");
 	}
-	persona_log_event(p, what, r->source, *cc);
-	snprintf(p->last_action, sizeof(p->last_action), "%s", what);
-	p->last_action_cc = *cc;
+	persona_record_action(p, what, r->source, *cc);
 	log_info("persona %s: %s (local backend) by %s", p->user, what, r->source);
 	return BACKEND_DONE;
 }

@@ -77,4 +77,18 @@
 #define PXE_ONCE_GRACE_MS       60000 /* ms: active this long after a boot we caused
                                        * without a visible transition: boot done */
 
+/* Web page (web/) */
+#define WEB_MAX_CONNECTIONS     64    /* HTTP connections open at once */
+#define WEB_MAX_PER_IP          16    /* HTTP connections from one address */
+#define WEB_CONN_MEMORY         (32 * 1024) /* bytes per connection: request line and headers must fit */
+#define WEB_CONN_TIMEOUT_S      30    /* seconds: an idle HTTP connection is closed */
+#define WEB_MAX_BODY            4096  /* bytes: largest POST body (admin forms are tiny) */
+#define WEB_MAX_AUTH_HEADER     512   /* bytes: Authorization header accepted */
+#define WEB_MAX_RESPONSE        (64 * 1024 * 1024) /* bytes: largest page or JSON document built */
+#define WEB_CSRF_TTL_S          43200 /* seconds: an admin form's token stays valid (12 h) */
+#define WEB_EVENTS_DEFAULT      100   /* events /api/v1/events returns without ?limit= */
+#define WEB_REFRESH_MS          2000  /* ms: the page re-reads the JSON API this often */
+#define WEB_HEARTBEAT_MS        1000  /* ms: loop heartbeat behind /healthz */
+#define WEB_LOOP_STALL_MS       5000  /* ms: heartbeat older than this makes /healthz 503 */
+
 #endif

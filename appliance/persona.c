@@ -273,3 +273,12 @@ void persona_log_event(struct persona *p, const char *what, const char *source,
 	e->cc = cc;
 	p->event_next++;
 }
+
+void persona_record_action(struct persona *p, const char *what, const char *source,
+                           uint8_t cc)
+{
+	persona_log_event(p, what, source, cc);
+	snprintf(p->last_action, sizeof(p->last_action), "%s", what);
+	p->last_action_cc = cc;
+	p->last_action_wall_ms = p->events[(p->event_next - 1) % PERSONA_EVENTS].wall_ms;
+}

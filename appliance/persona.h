@@ -115,5 +115,9 @@ void persona_set_power(struct persona *p, enum power_state s, uint64_t now_ms);
 /* Record an audit event. */
 void persona_log_event(struct persona *p, const char *what, const char *source,
                        uint8_t cc);
+/* Record a power or boot action a backend carried out (or failed to): an
+ * audit event, and the persona's last_action with its time and result. */
+void persona_record_action(struct persona *p, const char *what, const char *source,
+                           uint8_t cc);
 
 #endif

@@ -1,0 +1,249 @@
+/*
+ * api.c - the JSON API (jansson): /api/v1/personas, /api/v1/personas/{id},
+ * /api/v1/events. The page's script renders /api/v1/personas, so the
+ * fields here and the table's columns say the same (view.c).
+ *
+ * No field carries a password, the API token or a key: a persona's
+ * password is reachable only through the audited reveal form.
+ */
+#include "web_priv.h"
+#include "escape.h"
+#include "view.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A string jansson accepts whatever the source held (valid UTF-8). */
+static json_t *jstr(const char *s)
+{
+	char clean[512];
+	return json_string(esc_utf8_clean(s, clean, sizeof(clean)));
+}
+
+static json_t *jtime(uint64_t wall_ms)
+{
+	char iso[40];
+	if (!wall_ms)
+		return json_null();
+	view_time_iso(wall_ms, iso, sizeof(iso));
+	return json_string(iso);
+}
+
+static json_t *event_json(const struct persona *p, const struct persona_event *e,
+                          bool with_persona)
+{
+	char res[64];
+	json_t *o = json_object();
+
+	view_result(e->cc, res, sizeof(res));
+	json_object_set_new(o, "at", jtime(e->wall_ms));
+	json_object_set_new(o, "at_ms", json_integer((json_int_t)e->wall_ms));
+	json_object_set_new(o, "what", jstr(e->what));
+	json_object_set_new(o, "source", jstr(e->source));
+	json_object_set_new(o, "cc", json_integer(e->cc));
+	json_object_set_new(o, "result", jstr(res));
+	if (with_persona) {
+		json_object_set_new(o, "persona", jstr(p->device_id));
+		json_object_set_new(o, "hostname", jstr(p->hostname));
+	}
+	return o;
+}
+
+static json_t *persona_json(struct web_req *r, const struct persona *p, bool events)
+{
+	struct view_persona v;
+	json_t *o = json_object(), *boot = json_object(), *reach = json_object();
+	char url[200];
+
+	view_persona(r->w->d.cfg, r->local_host, p, &v);
+	json_object_set_new(o, "id", jstr(p->device_id));
+	json_object_set_new(o, "short_id", jstr(p->short_id));
+	json_object_set_new(o, "hostname", jstr(p->hostname));
+	json_object_set_new(o, "project_id", jstr(p->project_id));
+	json_object_set_new(o, "plan", jstr(p->plan));
+	json_object_set_new(o, "metro", jstr(p->metro));
+	json_object_set_new(o, "facility", jstr(p->facility));
+	json_object_set_new(o, "metal_state", jstr(p->metal_state));
+	json_object_set_new(o, "state_class", json_string(v.state_class));
+	json_object_set_new(o, "power", json_string(v.power));
+	json_object_set_new(o, "power_class", json_string(v.power_class));
+	json_object_set_new(o, "power_transition", json_boolean(p->power_transition));
+	json_object_set_new(o, "enabled", json_boolean(p->enabled));
+	json_object_set_new(o, "backend", jstr(v.backend));
+	json_object_set_new(o, "origin", json_string(v.origin));
+	json_object_set_new(o, "sessions", json_integer(p->sessions));
+
+	json_object_set_new(boot, "device", jstr(v.boot_dev));
+	json_object_set_new(boot, "override", json_boolean(v.boot_override));
+	json_object_set_new(boot, "persistent", json_boolean(v.boot_persistent));
+	json_object_set_new(boot, "efi", json_boolean(v.boot_efi));
+	json_object_set_new(boot, "label", jstr(v.boot));
+	json_object_set_new(o, "boot", boot);
+
+	json_object_set_new(reach, "kind", json_string(v.reach_kind));
+	json_object_set_new(reach, "listener", jstr(v.listener));
+	json_object_set_new(reach, "host", jstr(v.host));
+	json_object_set_new(reach, "port", json_integer(v.port));
+	json_object_set_new(reach, "user", jstr(v.user));
+	json_object_set_new(reach, "hostname_routes",
+	                    json_boolean(!strcmp(v.reach_kind, "shared") && p->hostname_routes));
+	json_object_set_new(reach, "ipmitool", jstr(v.ipmitool));
+	json_object_set_new(o, "reach", reach);
+
+	if (p->last_action[0]) {
+		json_t *la = json_object();
+		json_object_set_new(la, "what", jstr(p->last_action));
+		json_object_set_new(la, "at", jtime(p->last_action_wall_ms));
+		json_object_set_new(la, "display_time", jstr(v.last_when));
+		json_object_set_new(la, "cc", json_integer(p->last_action_cc));
+		json_object_set_new(la, "result", jstr(v.last_result));
+		json_object_set_new(o, "last_action", la);
+	} else {
+		json_object_set_new(o, "last_action", json_null());
+	}
+	{
+		struct wbuf b;
+		wbuf_init(&b, sizeof(url) - 1);
+		wbuf_puts(&b, "/personas/");
+		esc_url(&b, p->device_id);
+		json_object_set_new(o, "url", json_string(wbuf_ok(&b) && b.data ? b.data : ""));
+		wbuf_free(&b);
+	}
+	if (events) {
+		json_t *arr = json_array();
+		unsigned total = p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
+		for (unsigned k = 0; k < total; k++)
+			json_array_append_new(arr, event_json(p, &p->events[(p->event_next - 1 - k) %
+			                                                     PERSONA_EVENTS], false));
+		json_object_set_new(o, "events", arr);
+	}
+	return o;
+}
+
+static void reply_json(struct web_reply *out, unsigned status, json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(doc);
+	if (!text) {
+		web_reply_text(out, 500, "cannot build the JSON document\n");
+		return;
+	}
+	out->status = status;
+	out->content_type = "application/json";
+	out->len = strlen(text);
+	out->body = text; /* jansson allocates with malloc by default */
+}
+
+static int by_host(const void *a, const void *b)
+{
+	const struct persona *x = *(const struct persona *const *)a;
+	const struct persona *y = *(const struct persona *const *)b;
+	int c = strcmp(x->hostname, y->hostname);
+	return c ? c : strcmp(x->device_id, y->device_id);
+}
+
+void api_personas(struct web_req *r, struct web_reply *out)
+{
+	const struct persona_table *t = r->w->d.personas;
+	size_t n = persona_count(t), k = 0;
+	struct persona **list = calloc(n ? n : 1, sizeof(*list));
+	json_t *doc = json_object(), *arr = json_array(), *app = json_object();
+	char now[40];
+
+	if (!list) {
+		json_decref(doc);
+		json_decref(arr);
+		json_decref(app);
+		web_reply_text(out, 500, "out of memory\n");
+		return;
+	}
+	for (size_t i = 0; i < persona_capacity(t) && k < n; i++)
+		if (persona_at(t, i))
+			list[k++] = persona_at(t, i);
+	qsort(list, k, sizeof(*list), by_host);
+	for (size_t i = 0; i < k; i++)
+		json_array_append_new(arr, persona_json(r, list[i], false));
+	free(list);
+
+	uint64_t wall = web_wall_ms();
+	view_time(wall, now, sizeof(now));
+	json_object_set_new(doc, "generated_at", jtime(wall));
+	json_object_set_new(doc, "display_time", json_string(now));
+	json_object_set_new(app, "version", json_string(METALBMC_VERSION));
+	json_object_set_new(app, "ipmi_listen", jstr(r->w->d.cfg->ipmi_listen[0].text));
+	json_object_set_new(app, "sessions_open",
+	                    json_integer((json_int_t)engine_sessions_active(r->w->d.engine)));
+	json_object_set_new(app, "discovery", json_boolean(r->w->d.discovery != NULL));
+	json_object_set_new(doc, "appliance", app);
+	json_object_set_new(doc, "projects", json_array());
+	json_object_set_new(doc, "personas", arr);
+	reply_json(out, 200, doc);
+}
+
+void api_persona(struct web_req *r, struct web_reply *out)
+{
+	struct persona *p = web_find_persona(r->w, r->arg);
+
+	if (!p) {
+		json_t *err = json_object();
+		json_object_set_new(err, "error", json_string("no such persona"));
+		reply_json(out, 404, err);
+		return;
+	}
+	reply_json(out, 200, persona_json(r, p, true));
+}
+
+struct event_ref {
+	const struct persona *p;
+	const struct persona_event *e;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct event_ref *x = a, *y = b;
+	return (x->e->wall_ms < y->e->wall_ms) - (x->e->wall_ms > y->e->wall_ms);
+}
+
+void api_events(struct web_req *r, struct web_reply *out)
+{
+	const struct persona_table *t = r->w->d.personas;
+	const char *ls = web_query(r, "limit");
+	unsigned long limit = WEB_EVENTS_DEFAULT;
+	size_t n = 0, cap = persona_count(t) * PERSONA_EVENTS;
+	struct event_ref *refs;
+	json_t *doc, *arr;
+
+	if (ls) {
+		char *end;
+		limit = strtoul(ls, &end, 10);
+		if (!ls[0] || *end || ls[0] == '-' || limit == 0 ||
+		    limit > (unsigned long)MAX_PERSONAS * PERSONA_EVENTS) {
+			web_reply_text(out, 400, "limit must be a whole number from 1\n");
+			return;
+		}
+	}
+	refs = calloc(cap ? cap : 1, sizeof(*refs));
+	if (!refs) {
+		web_reply_text(out, 500, "out of memory\n");
+		return;
+	}
+	for (size_t i = 0; i < persona_capacity(t); i++) {
+		const struct persona *p = persona_at(t, i);
+		if (!p)
+			continue;
+		unsigned total = p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
+		for (unsigned k = 0; k < total && n < cap; k++)
+			refs[n++] = (struct event_ref){ p, &p->events[(p->event_next - 1 - k) %
+			                                              PERSONA_EVENTS] };
+	}
+	qsort(refs, n, sizeof(*refs), newest_first);
+	doc = json_object();
+	arr = json_array();
+	for (size_t i = 0; i < n && i < limit; i++)
+		json_array_append_new(arr, event_json(refs[i].p, refs[i].e, true));
+	free(refs);
+	json_object_set_new(doc, "events", arr);
+	reply_json(out, 200, doc);
+}
