@@ -9,8 +9,10 @@ Rules every test follows (see docs/testing.md):
   - secrets never reach test output: Daemon.scan_for_secrets() checks logs.
 """
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,12 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 BIN = os.environ.get("METALBMC_BIN", "metalbmc")
 SIM = os.environ.get("METAL_SIM_BIN", "metal-sim")
 SOURCE = os.environ.get("METALBMC_SOURCE_DIR",
                         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DEBIAN_PYTHON = "/usr/bin/python3"
+SANITIZER_ENV = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
 
 
 class Checks:
@@ -34,10 +40,10 @@ class Checks:
         self.name = name
         self.passed = 0
         self.failed = 0
-        self.section = ""
+        self.current = ""
 
     def start(self, section):
-        self.section = section
+        self.current = section
         print("-- %s" % section, flush=True)
 
     def ok(self, cond, what, detail=None):
@@ -45,7 +51,7 @@ class Checks:
             self.passed += 1
         else:
             self.failed += 1
-            msg = "FAIL [%s] %s" % (self.section, what)
+            msg = "FAIL [%s] %s" % (self.current, what)
             if detail is not None:
                 d = str(detail)
                 msg += ": " + (d if len(d) < 3000 else d[:3000] + "...")
@@ -58,9 +64,42 @@ class Checks:
     def contains(self, text, needle, what):
         return self.ok(needle in text, what, "%r not in output:\n%s" % (needle, text))
 
+    def absent(self, text, needle, what):
+        return self.ok(needle not in text, what, "%r unexpectedly in output:\n%s" % (needle, text))
+
+    @contextlib.contextmanager
+    def section(self, name):
+        """A named group of checks. An exception inside (a client that
+        timed out, a wait_until that expired) fails the section and the
+        test goes on with the next one."""
+        self.start(name)
+        try:
+            yield
+        except Exception as e:  # noqa: BLE001 - any error is a failed check
+            self.ok(False, "section raised %s" % type(e).__name__,
+                    "%s\n%s" % (e, traceback.format_exc()))
+
     def finish(self):
         print("%s: %d passed, %d failed" % (self.name, self.passed, self.failed), flush=True)
         return 1 if self.failed or self.passed == 0 else 0
+
+
+def fields(text):
+    """'Key : value' lines (ipmitool, FreeIPMI) as a dict; the first
+    occurrence of a key wins, keys and values stripped."""
+    out = {}
+    for line in text.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            out.setdefault(k.strip(), v.strip())
+    return out
+
+
+def random_password():
+    """A fresh random IPMI password (16 bytes, fits v1.5 and v2.0), so a
+    test can check that it never shows up in a log."""
+    import secrets
+    return "pw-" + secrets.token_hex(5) + "Zq9"
 
 
 def wait_until(cond, timeout, what, interval=0.02):
@@ -77,7 +116,8 @@ def wait_until(cond, timeout, what, interval=0.02):
 
 def free_port(kind="udp", host="127.0.0.1"):
     """A port the kernel says is free now (races are retried by callers)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
     try:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -108,6 +148,52 @@ def asf_ping(port, host="127.0.0.1", timeout=0.5):
         return False
     finally:
         s.close()
+
+
+def base_config(personas, password, **ipmi):
+    """The config most IPMI tests start from: config personas on the local
+    backend, one shared password, the web page off, and a session-setup
+    budget high enough that a test opening many sessions is not throttled
+    (the throttling test sets its own)."""
+    section = {"password": password, "setup_rate": 1000, "setup_burst": 1000}
+    section.update(ipmi)
+    return {"ipmi": section, "web": {"enabled": False}, "personas": list(personas)}
+
+
+def in_private_netns():
+    """Re-runs this test inside a fresh network namespace (only loopback, no
+    other process in it), so it may bind IPMI's well-known port 623 and
+    drive tools that cannot be pointed at another port (ipmiping, rmcpping).
+    Returns True when running inside one; False when namespaces are not
+    available (not root), and the caller skips what needs port 623."""
+    if os.environ.get("E2E_NETNS") == "1":
+        rc, out = run(["ip", "link", "set", "lo", "up"], timeout=10)
+        if rc != 0:
+            print("netns: cannot bring lo up: %s" % out, flush=True)
+            return False
+        return True
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+        return False
+    if run(["unshare", "--net", "--", "true"], timeout=10)[0] != 0:
+        return False
+    env = dict(os.environ, E2E_NETNS="1")
+    sys.stdout.flush()
+    os.execvpe("unshare", ["unshare", "--net", "--", sys.executable,
+                           os.path.abspath(sys.argv[0])] + sys.argv[1:], env)
+    return False  # not reached
+
+
+def run_metalbmc(args, env=None, timeout=30, cwd=None):
+    """metalbmc run as a command (--check-config, --version, ...); returns
+    (exit status, stdout, stderr)."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    for k in SANITIZER_ENV:
+        if k in os.environ:
+            e[k] = os.environ[k]
+    e.update(env or {})
+    p = subprocess.run([BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=e, timeout=timeout, cwd=cwd)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
 def to_yaml(value, indent=0):
@@ -164,6 +250,7 @@ class Daemon:
         self.proc = None
         self.port = None
         self.web_port = None
+        self.host = "127.0.0.1"
         self.log_path = os.path.join(wd, "%s.log" % name)
         self.secrets = []
 
@@ -174,7 +261,9 @@ class Daemon:
             ipmi["listen"] = ["127.0.0.1:%d" % self.port]
         else:
             first = ipmi["listen"][0]
-            self.port = int(first.rsplit(":", 1)[1])
+            host, port = first.rsplit(":", 1)
+            self.host = host.strip("[]")
+            self.port = int(port)
         self.config["ipmi"] = ipmi
         web = dict(self.config.get("web", {}))
         if web.get("enabled", True) and "listen" not in web:
@@ -189,6 +278,11 @@ class Daemon:
         with os.fdopen(fd, "w") as f:
             f.write(to_yaml(self.config) + "\n")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        # The sanitizer build's settings (tests/run, CMake) must reach the
+        # daemon, or a report would not fail the test.
+        for k in SANITIZER_ENV:
+            if k in os.environ:
+                env[k] = os.environ[k]
         env.update(self.env)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BIN, "--config", cfg_path, "--log-level", self.log_level],
@@ -198,7 +292,7 @@ class Daemon:
             self.proc.wait(timeout=30)
             return self.proc.returncode
         if wait:
-            wait_until(lambda: self.proc.poll() is not None or asf_ping(self.port), 30,
+            wait_until(lambda: self.proc.poll() is not None or asf_ping(self.port, self.host), 30,
                        "metalbmc to answer an ASF ping on port %d" % self.port)
             if self.proc.poll() is not None:
                 raise RuntimeError("metalbmc exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
@@ -222,9 +316,52 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc:
+        if self.proc and not self.log.closed:
             self.log.close()
         return self.proc.returncode if self.proc else None
+
+    def restart(self):
+        """Stops (SIGTERM) and starts again with the same config and state."""
+        self.stop()
+        return self.start()
+
+    def check_exit(self, checks):
+        """Stops the daemon; it must exit 0 after SIGTERM and its log must
+        hold no sanitizer report (ASan, LSan, UBSan)."""
+        rc = self.stop()
+        checks.eq(rc, 0, "%s exits 0 after SIGTERM" % self.name)
+        text = self.read_log()
+        for marker in SANITIZER_MARKERS:
+            checks.ok(marker not in text, "no sanitizer report in the %s log" % self.name,
+                      "found %r in %s" % (marker, self.log_path))
+
+    @property
+    def password(self):
+        return self.config.get("ipmi", {}).get("password", "")
+
+    def log_count(self, needle):
+        """How many log lines contain needle (a plain string)."""
+        return sum(1 for line in self.read_log().splitlines() if needle in line)
+
+    def wait_log(self, needle, timeout=10, count=1):
+        """Polls the log until needle appears on at least count lines."""
+        return wait_until(lambda: self.log_count(needle) >= count, timeout,
+                          "%r in the %s log" % (needle, self.name))
+
+    # Clients aimed at this daemon: the shared listener and the configured
+    # password unless told otherwise.
+    def ipmitool(self, user, *args, port=None, password=None, host=None, **kw):
+        return ipmitool(port or self.port, user, self.password if password is None else password,
+                        *args, host=host or self.host, **kw)
+
+    def freeipmi(self, tool, user, *args, port=None, password=None, host=None, **kw):
+        return freeipmi(tool, port or self.port, user,
+                        self.password if password is None else password,
+                        *args, host=host or self.host, **kw)
+
+    def pyghmi(self, user, code, port=None, password=None, host=None, **kw):
+        return pyghmi(port or self.port, user, self.password if password is None else password,
+                      code, host=host or self.host, **kw)
 
     def scan_for_secrets(self, checks, secrets):
         """Every secret must be absent from the log (and from metal-sim's)."""
@@ -315,6 +452,79 @@ class MetalSim:
                 self.proc.wait()
         if self.proc:
             self.log.close()
+
+
+class IpmiShell:
+    """An ipmitool `shell`: one RMCP+ session held open (ipmitool opens it
+    at start) while the test does other things. Commands are lines on its
+    stdin; close() sends `exit` so that ipmitool closes its session. Never
+    close stdin instead: ipmitool then spins without closing the session."""
+
+    PROMPT = b"ipmitool> "
+
+    def __init__(self, port, user, password, cipher=17, host="127.0.0.1", privilege=None,
+                 timeout=30):
+        argv = ["ipmitool", "-I", "lanplus", "-H", host, "-p", str(port), "-U", user,
+                "-P", password, "-C", str(cipher)]
+        if privilege:
+            argv += ["-L", privilege]
+        self.proc = subprocess.Popen(argv + ["shell"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.banner = self._read_prompt(timeout)
+
+    @property
+    def opened(self):
+        """True when the session is up (the prompt came and ipmitool runs)."""
+        return self.banner is not None and self.proc.poll() is None
+
+    def _read_prompt(self, timeout):
+        """Output up to the next prompt, or None if ipmitool exits or the
+        prompt does not come within timeout seconds."""
+        import select
+        buf = b""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while not buf.endswith(self.PROMPT):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.last_output = buf.decode("utf-8", "replace")
+                return None
+            buf += chunk
+        return buf[:-len(self.PROMPT)].decode("utf-8", "replace")
+
+    last_output = ""
+
+    def command(self, line, timeout=30):
+        """Runs one shell command; returns its output (None on failure)."""
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+        return self._read_prompt(timeout)
+
+    def close(self, timeout=15):
+        """Ends the shell; returns its exit status."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"exit\n")
+                self.proc.stdin.flush()
+            except BrokenPipeError:
+                pass
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        return self.proc.returncode
 
 
 def run(argv, timeout=60, input=None):
