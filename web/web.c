@@ -322,15 +322,23 @@ static bool gate(struct web_req *r, struct web_reply *out)
 	return true;
 }
 
-/* An Origin header, when the browser sends one, must be this very site:
- * a second line of defence behind the token. */
+/* A second line of defence behind the token: what the browser says about
+ * where the request comes from. Sec-Fetch-Site, when sent, must be
+ * same-origin (or none: typed by the user); an Origin must be this very
+ * site. Origin "null" is what browsers send under our own
+ * Referrer-Policy: no-referrer, so it proves nothing either way and the
+ * token decides. Clients that send neither (curl, scripts) rely on the
+ * token alone. */
 static bool origin_ok(struct web_req *r)
 {
+	const char *site = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
 	const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
 	char want[300];
 
-	if (!origin)
+	if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+		return false;
+	if (!origin || strcmp(origin, "null") == 0)
 		return true;
 	if (!host)
 		return false;
