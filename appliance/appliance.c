@@ -2,6 +2,7 @@
  * appliance.c - start-up order, signals, persona plumbing.
  */
 #include "appliance.h"
+#include "discovery.h"
 #include "log.h"
 #include "secret.h"
 #include "web.h"
@@ -261,13 +262,15 @@ int appliance_start(struct appliance *a)
 	}
 	if (add_config_personas(a) < 0)
 		return -1;
+	if (discovery_start(a) < 0)
+		return -1;
 	struct web_deps wd = {
 		.cfg = c,
 		.loop = a->loop,
 		.personas = a->personas,
 		.engine = &a->engine,
 		.master = &a->master,
-		.discovery = NULL,
+		.discovery = a->discovery,
 	};
 	if (web_start(&wd, &a->web) < 0)
 		return -1;
@@ -287,6 +290,7 @@ void appliance_free(struct appliance *a)
 {
 	web_stop(a->web);
 	a->web = NULL;
+	discovery_free(a);
 	udp_close_all(&a->udp);
 	if (a->loop) {
 		engine_free(&a->engine);

@@ -13,6 +13,7 @@
 #include "udp.h"
 
 struct web;
+struct discovery;
 
 struct appliance {
 	struct config cfg;
@@ -23,6 +24,7 @@ struct appliance {
 	struct backend local_backend;
 	struct secret master;          /* for derived per-device passwords */
 	struct web *web;               /* status page, NULL when off */
+	struct discovery *discovery;   /* Metal polling, NULL without projects */
 	struct loop_fd signals;
 	int signal_fd;
 	bool reload_requested;

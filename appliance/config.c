@@ -51,6 +51,7 @@ static const struct key keys[] = {
 	{ "metal.project_ids", "METAL_PROJECT_ID", K_PROJECTS, F(project_ids), 0, 0 },
 	{ "metal.api_url", "METAL_API_URL", K_STR, F(api_url), 0, 0 },
 	{ "metal.poll_interval", "METALBMC_POLL_INTERVAL", K_UINT, F(poll_interval_s), 1, 86400 },
+	{ "metal.per_page", "METALBMC_PER_PAGE", K_UINT, F(per_page), 1, API_MAX_PER_PAGE },
 	{ "metal.ipxe_url", "METALBMC_IPXE_URL", K_STR, F(ipxe_url), 0, 0 },
 	{ "metal.ca_file", "METALBMC_CA_FILE", K_STR, F(ca_file), 0, 0 },
 	{ "ipmi.listen", "METALBMC_IPMI_LISTEN", K_LISTEN_LIST, F(ipmi_listen), 0, 0 },
@@ -87,6 +88,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->api_url, sizeof(c->api_url), "https://api.equinix.com/metal/v1");
 	c->poll_interval_s = 30;
+	c->per_page = API_DEFAULT_PER_PAGE;
 	config_parse_listen("0.0.0.0:623", 623, &c->ipmi_listen[0]);
 	c->ipmi_listen_count = 1;
 	snprintf(c->ipmi_user, sizeof(c->ipmi_user), "admin");
@@ -836,8 +838,9 @@ void config_print(const struct config *c, FILE *out)
 	fprintf(out, "  project_ids: [");
 	for (size_t i = 0; i < c->project_count; i++)
 		fprintf(out, "%s%s", i ? ", " : "", c->project_ids[i]);
-	fprintf(out, "]\n  api_url: %s\n  poll_interval: %u\n  ipxe_url: \"%s\"\n",
-	        c->api_url, c->poll_interval_s, c->ipxe_url);
+	fprintf(out, "]\n  api_url: %s\n  poll_interval: %u\n  per_page: %u\n"
+	             "  ipxe_url: \"%s\"\n",
+	        c->api_url, c->poll_interval_s, c->per_page, c->ipxe_url);
 	if (c->ca_file[0])
 		fprintf(out, "  ca_file: %s\n", c->ca_file);
 	fprintf(out, "ipmi:\n  listen: [");

@@ -53,6 +53,7 @@ struct config {
 	size_t project_count;
 	char api_url[512];
 	unsigned poll_interval_s;
+	unsigned per_page;                /* devices per listing page */
 	char ipxe_url[1024];
 	char ca_file[512];                /* extra CA bundle for the API, optional */
 

@@ -28,6 +28,8 @@ struct persona_table {
 	uint32_t generation;
 	struct name_slot *index;
 	size_t index_cap;       /* power of two */
+	bool defer_reindex;     /* a batch of removals is under way */
+	bool index_stale;       /* ... and the index still names removed ones */
 };
 
 struct persona_table *persona_table_new(void)
@@ -98,7 +100,17 @@ void persona_remove(struct persona_table *t, struct persona *p)
 	t->count--;
 	secret_clear(&p->password);
 	free(p);
-	persona_table_reindex(t);
+	if (t->defer_reindex)
+		t->index_stale = true;
+	else
+		persona_table_reindex(t);
+}
+
+void persona_table_defer_reindex(struct persona_table *t, bool defer)
+{
+	t->defer_reindex = defer;
+	if (!defer && t->index_stale)
+		persona_table_reindex(t);
 }
 
 static uint64_t name_hash(const uint8_t *s, size_t n)
@@ -168,6 +180,7 @@ void persona_table_reindex(struct persona_table *t)
 	const char **hosts;
 	size_t nh = 0;
 
+	t->index_stale = false;
 	while (need < t->count * 4)
 		need *= 2;
 	free(t->index);

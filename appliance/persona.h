@@ -102,6 +102,10 @@ struct persona *persona_by_user(const struct persona_table *t,
 struct persona *persona_by_device(const struct persona_table *t, const char *device_id);
 /* Re-derives routing names (short_id, or unique hostname <= 16 bytes). */
 void persona_table_reindex(struct persona_table *t);
+/* Discovery retires personas in batches: while deferred, persona_remove()
+ * leaves the index stale (no lookups may happen), and ending the deferral
+ * rebuilds it once if needed, so a batch costs one rebuild, not one each. */
+void persona_table_defer_reindex(struct persona_table *t, bool defer);
 size_t persona_count(const struct persona_table *t);
 /* Iterate: returns the persona at index i or NULL past the end (slots may
  * be empty: returns NULL for those too, so loop to persona_capacity()). */

@@ -41,6 +41,7 @@ struct devrec {
 	char own_source[8];                 /* "", "auto", "tag": where own_port came from */
 
 	/* poller.c: fast refresh while a transition settles */
+	void *watcher;                      /* the poller, while watched */
 	bool watched;
 	uint64_t watch_until_ms;
 	struct api_call *refresh;
@@ -53,6 +54,8 @@ struct devrec {
 	bool boot_saw_transition;
 	uint64_t boot_armed_ms;
 	struct api_call *undo;              /* always_pxe=false going out */
+	uint64_t expect_until_ms;           /* an accepted action may still show a
+	                                     * change until then: keep refreshing */
 
 	struct devrec *hnext;               /* hash chain */
 	struct devrec *prev, *next;         /* every record */
