@@ -10,7 +10,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Daemon, free_port, ipmitool, wait_until, workdir  # noqa: E402
+from harness import Checks, Daemon, IpmiShell, free_port, ipmitool, workdir  # noqa: E402
 from web_helpers import Web, check_security_headers, csrf_token, derived_password, scan_responses  # noqa: E402
 
 MASTER = "e2e-master-secret-web-api-0123456789"
@@ -215,12 +215,22 @@ def main():
         checks.eq(doc["enabled"], True, "no refused POST changed anything")
 
         checks.start("disable and enable")
+        shell = IpmiShell(d.port, "web1", pw[DEV1])
+        checks.ok(shell.opened, "an ipmitool shell holds a session to web1", shell.last_output)
+        doc = json.loads(web.get("/api/v1/personas/%s" % DEV1).body)
+        checks.eq(doc["sessions"], 1, "the API counts web1's open session")
+        m = web.get("/metrics").text
+        checks.contains(m, "\nmetalbmc_sessions_open 1\n", "/metrics counts it too")
         host = "127.0.0.1:%d" % d.web_port
         r = web.post_form(path, {"csrf": token}, headers={"Origin": "http://" + host})
         checks.eq(r.status, 303, "disable: 303")
         checks.eq(r.header("Location"), "/personas/%s" % DEV1, "back to the persona")
         doc = json.loads(web.get("/api/v1/personas/%s" % DEV1).body)
         checks.eq(doc["enabled"], False, "web1 is disabled")
+        checks.eq(doc["sessions"], 0, "disabling closed web1's session")
+        out = shell.command("chassis power status", timeout=20)
+        checks.ok(out is None or "off" not in out, "the closed session no longer answers", out)
+        shell.close()
         checks.eq(doc["events"][0]["what"], "disabled by admin", "disabling is audited")
         checks.ok(doc["events"][0]["source"].startswith("web 127.0.0.1:") and
                   doc["events"][0]["source"].endswith(" user admin"),
@@ -283,7 +293,7 @@ def main():
         checks.eq(r.status, 200, "/healthz still answers")
         scan_responses(checks, web.seen, secrets, allowed)
     finally:
-        d.stop()
+        d.check_exit(checks)
     d.scan_for_secrets(checks, list(secrets.values()))
     return checks.finish()
 

@@ -146,7 +146,7 @@ def main():
             checks.ok(plain.eval("document.getElementById('updated').textContent")
                       .startswith("as of "), "no script ran: the server's time stamp stays")
     finally:
-        d.stop()
+        d.check_exit(checks)
     d.scan_for_secrets(checks, [MASTER, WEB_PW] + [derived_password(MASTER, dev)
                                                    for dev, _ in DEVS.values()])
     return checks.finish()
