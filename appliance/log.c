@@ -42,6 +42,9 @@ int log_level_parse(const char *s, enum log_level *out)
 /* Formats the whole line first and writes it with one call, so lines from
  * worker threads never interleave. */
 static void emit(enum log_level lvl, const char *suffix, const char *fmt,
+                 va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void emit(enum log_level lvl, const char *suffix, const char *fmt,
                  va_list ap)
 {
 	char line[1024];

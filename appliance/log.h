@@ -32,7 +32,7 @@ void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 _Noreturn void fatal(const char *fmt, ...) LOG_PRINTF(1, 2);
 _Noreturn void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2);
-void log_vmsg(enum log_level lvl, const char *fmt, va_list ap);
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap) LOG_PRINTF(2, 0);
 
 /*
  * Per-source rate limit for lines a remote peer can trigger: a token bucket
