@@ -89,7 +89,7 @@ static int fail(struct dctx *x, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(x->why, x->why_len, "%s%s%s: %s", x->where, x->where[0] ? "." : "",
+	snprintf(x->why, x->why_len, "%s%s%s: %s", x->where, x->where[0] && field[0] ? "." : "",
 	         field, msg);
 	return -1;
 }
