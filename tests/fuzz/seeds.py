@@ -14,8 +14,13 @@ clients' sources), one record per request.
 
 config: sample configuration files.
 
-Run from anywhere:  /usr/bin/python3 tests/fuzz/seeds.py BUILD_DIR
-(BUILD_DIR holds the metalbmc binary). Traffic stays on 127.0.0.1.
+metal_api: the demo fixture's devices as API answers; tags: tag lists.
+
+  /usr/bin/python3 tests/fuzz/seeds.py [--capture BUILD_DIR] [TARGET...]
+
+Without --capture the datagram corpus is left as it is (capturing needs a
+built metalbmc in BUILD_DIR/appliance and the clients). Traffic stays on
+127.0.0.1.
 """
 
 import hashlib
@@ -228,24 +233,68 @@ CONFIGS = [
 ]
 
 
+def metal_api_seeds(out):
+    """Answers as metal-sim (and the real API) give them: the demo
+    fixture's devices as a page and one by one, and error bodies."""
+    import json
+    with open(os.path.join(HERE, "..", "metal-sim", "demo-fixture.json")) as f:
+        devices = json.load(f)["projects"][0]["devices"]
+    for d in devices:
+        d["project"] = {"href": "/metal/v1/projects/0d2b5b1e-1c2a-4e4f-9b9a-0a0b0c0d0e0f"}
+        d["ipxe_script_url"] = "http://boot.example/ipxe"
+        save(out, b"\x01" + json.dumps(d).encode())
+    page = {"devices": devices, "meta": {"current_page": 1, "last_page": 2, "total": 5,
+                                         "next": {"href": "/projects/x/devices?page=2"}}}
+    save(out, b"\x00" + json.dumps(page).encode())
+    save(out, b"\x00" + json.dumps({"devices": [], "meta": {"total": 0}}).encode())
+    save(out, b"\x02" + json.dumps({"errors": ["Device not found"]}).encode())
+    save(out, b"\x02" + json.dumps({"error": "rate limited"}).encode())
+
+
+TAGS = [
+    ["ipmi=enabled"],
+    ["ipmi=enabled", "ipmi.port=auto", "role=web"],
+    ["ipmi=enabled", "ipmi.port=16231", "ipmi.user=web-1", "ipmi.backend=metal"],
+    ["ipmi=enabled", "ipmi.address=127.0.0.5", "ipmi.allow=10.0.0.0/8,192.0.2.1"],
+    ["ipmi=enabled", "ipmi=disabled", "ipmi.address=::1", "ipmi.port=70000", "ipmi.user="],
+]
+
+
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "build-hard")
+    args = sys.argv[1:]
+    build = None
+    if args[:1] == ["--capture"]:
+        build = args[1]
+        args = args[2:]
+    targets = args or ["datagram", "session", "config", "metal_api", "tags"]
     corpus = os.path.join(HERE, "corpus")
-    for t in ("datagram", "session", "config"):
+    for t in targets:
+        if t == "datagram" and not build:
+            continue
         shutil.rmtree(os.path.join(corpus, t), ignore_errors=True)
-    dg = os.path.join(corpus, "datagram")
-    seen = set()
-    for conv in capture(build):
-        save(dg, records(0x09, conv))
-        for d in conv:
-            if d not in seen:
-                seen.add(d)
-                save(dg, records(0x01, [d]))
-    session_seeds(os.path.join(corpus, "session"))
-    for c in CONFIGS:
-        save(os.path.join(corpus, "config"), c.encode())
-    for t in ("datagram", "session", "config"):
-        print("%s: %d seeds" % (t, len(os.listdir(os.path.join(corpus, t)))))
+    if "datagram" in targets and build:
+        dg = os.path.join(corpus, "datagram")
+        seen = set()
+        for conv in capture(build):
+            save(dg, records(0x09, conv))
+            for d in conv:
+                if d not in seen:
+                    seen.add(d)
+                    save(dg, records(0x01, [d]))
+    if "session" in targets:
+        session_seeds(os.path.join(corpus, "session"))
+    if "config" in targets:
+        for c in CONFIGS:
+            save(os.path.join(corpus, "config"), c.encode())
+    if "metal_api" in targets:
+        metal_api_seeds(os.path.join(corpus, "metal_api"))
+    if "tags" in targets:
+        for t in TAGS:
+            save(os.path.join(corpus, "tags"), b"\0".join(x.encode() for x in t))
+    for t in targets:
+        d = os.path.join(corpus, t)
+        if os.path.isdir(d):
+            print("%s: %d seeds" % (t, len(os.listdir(d))))
 
 
 if __name__ == "__main__":
