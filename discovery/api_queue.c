@@ -253,6 +253,8 @@ static void on_http_done(void *arg, const struct http_response *r)
 	c->last_malformed = false;
 	c->last_rate_limited = false;
 	q->stats.last_status = r->status;
+	q->stats.by_class[r->err == HTTP_E_NONE && r->status >= 100 && r->status < 600
+	                  ? r->status / 100 : 0]++;
 
 	if (r->err != HTTP_E_NONE) {
 		snprintf(c->last_why, sizeof(c->last_why), "%s", r->errtext);

@@ -68,6 +68,8 @@ struct api_stats {
 	unsigned queued;            /* waiting for a slot, the rate limit or a retry */
 	uint64_t held_until_ms;     /* monotonic: the rate-limit hold, 0 if none */
 	int last_status;            /* of the last attempt; 0 = transport failure */
+	uint64_t by_class[6];       /* attempts by answer: [0] no HTTP answer
+	                             * (transport), [1..5] 1xx..5xx (for /metrics) */
 	uint64_t last_ok_wall_ms;   /* CLOCK_REALTIME of the last 2xx */
 	uint64_t last_error_wall_ms;
 	char last_error[200];       /* "GET /projects/.../devices: HTTP 503", no secrets */

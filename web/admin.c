@@ -6,6 +6,7 @@
  * before any of these runs. Each action is an audit event on the persona
  * and a log line naming who did it, from where; no line carries a secret.
  */
+#include "discovery.h"
 #include "web_priv.h"
 #include "escape.h"
 #include "log.h"
@@ -165,5 +166,6 @@ void admin_poll(struct web_req *r, struct web_reply *out)
 		return;
 	}
 	log_info("web: poll requested by %s", who);
+	discovery_poll_now(r->w->d.discovery);
 	web_reply_redirect(out, "/");
 }

@@ -6,6 +6,7 @@
  * No field carries a password, the API token or a key: a persona's
  * password is reachable only through the audited reveal form.
  */
+#include "discovery.h"
 #include "web_priv.h"
 #include "escape.h"
 #include "view.h"
@@ -110,6 +111,20 @@ static json_t *persona_json(struct web_req *r, const struct persona *p, bool eve
 		json_object_set_new(o, "url", json_string(wbuf_ok(&b) && b.data ? b.data : ""));
 		wbuf_free(&b);
 	}
+	struct discovery_device_info di;
+	if (discovery_device_info(r->w->d.discovery, p, &di)) {
+		json_t *m = json_object();
+		json_object_set_new(m, "always_pxe", json_boolean(di.always_pxe));
+		json_object_set_new(m, "pxe_once_pending", json_boolean(di.pxe_once));
+		json_object_set_new(m, "action_pending", json_boolean(di.action_pending));
+		json_object_set_new(m, "fast_refresh", json_boolean(di.fast_refresh));
+		json_object_set_new(m, "os", jstr(di.os_slug));
+		json_object_set_new(m, "sos", jstr(di.sos));
+		json_object_set_new(m, "own_port_source", jstr(di.own_port_source));
+		json_object_set_new(o, "metal", m);
+	} else {
+		json_object_set_new(o, "metal", json_null());
+	}
 	if (events) {
 		json_t *arr = json_array();
 		unsigned total = p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
@@ -119,6 +134,65 @@ static json_t *persona_json(struct web_req *r, const struct persona *p, bool eve
 		json_object_set_new(o, "events", arr);
 	}
 	return o;
+}
+
+/* The header's data: each project's last poll and the API's health. */
+static void discovery_json(struct web_req *r, json_t *doc)
+{
+	struct discovery_status ds;
+	json_t *projects = json_array(), *d = json_object(), *api = json_object();
+	char when[40];
+
+	discovery_get_status(r->w->d.discovery, &ds);
+	for (size_t i = 0; i < ds.project_count; i++) {
+		const struct discovery_project_status *ps = &ds.projects[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", jstr(ps->project_id));
+		json_object_set_new(o, "polling", json_boolean(ps->polling));
+		json_object_set_new(o, "polls", json_integer(ps->polls));
+		json_object_set_new(o, "last_ok", json_boolean(ps->last_ok));
+		json_object_set_new(o, "last_poll_at", jtime(ps->last_poll_wall_ms));
+		view_time(ps->last_poll_wall_ms, when, sizeof(when));
+		json_object_set_new(o, "last_poll_display", jstr(when));
+		json_object_set_new(o, "last_duration_ms", json_integer(ps->last_duration_ms));
+		json_object_set_new(o, "last_ok_at", jtime(ps->last_ok_wall_ms));
+		json_object_set_new(o, "consecutive_failures", json_integer(ps->consecutive_failures));
+		json_object_set_new(o, "devices", json_integer(ps->devices));
+		json_object_set_new(o, "last_result", jstr(ps->last_result));
+		json_object_set_new(o, "added", json_integer(ps->added));
+		json_object_set_new(o, "retired", json_integer(ps->retired));
+		json_object_set_new(o, "updated", json_integer(ps->updated));
+		const char *cls, *label;
+		view_project_badge(ps, &cls, &label);
+		json_object_set_new(o, "badge_class", json_string(cls));
+		json_object_set_new(o, "badge", json_string(label));
+		json_array_append_new(projects, o);
+	}
+	json_object_set_new(doc, "projects", projects);
+
+	const char *acls, *alabel;
+	view_api_badge(&ds, &acls, &alabel);
+	json_object_set_new(api, "healthy", json_boolean(ds.api_healthy));
+	json_object_set_new(api, "badge_class", json_string(acls));
+	json_object_set_new(api, "badge", json_string(alabel));
+	json_object_set_new(api, "requests", json_integer((json_int_t)ds.api.requests));
+	json_object_set_new(api, "failures", json_integer((json_int_t)ds.api.failures));
+	json_object_set_new(api, "rate_limited", json_integer((json_int_t)ds.api.rate_limited));
+	json_object_set_new(api, "calls_failed", json_integer((json_int_t)ds.api.calls_failed));
+	json_object_set_new(api, "in_flight", json_integer(ds.api.in_flight));
+	json_object_set_new(api, "queued", json_integer(ds.api.queued));
+	json_object_set_new(api, "rate_limited_for_ms",
+	                    json_integer((json_int_t)ds.rate_limited_for_ms));
+	json_object_set_new(api, "last_status", json_integer(ds.api.last_status));
+	json_object_set_new(api, "last_ok_at", jtime(ds.api.last_ok_wall_ms));
+	json_object_set_new(api, "last_error", jstr(ds.api.last_error));
+	json_object_set_new(api, "last_error_at", jtime(ds.api.last_error_wall_ms));
+	json_object_set_new(d, "enabled", json_boolean(ds.enabled));
+	json_object_set_new(d, "poll_interval_s", json_integer(ds.poll_interval_s));
+	json_object_set_new(d, "next_poll_in_ms", json_integer((json_int_t)ds.next_poll_in_ms));
+	json_object_set_new(d, "personas", json_integer((json_int_t)ds.personas));
+	json_object_set_new(d, "api", api);
+	json_object_set_new(doc, "discovery", d);
 }
 
 static void reply_json(struct web_reply *out, unsigned status, json_t *doc)
@@ -177,7 +251,12 @@ void api_personas(struct web_req *r, struct web_reply *out)
 	                    json_integer((json_int_t)engine_sessions_active(r->w->d.engine)));
 	json_object_set_new(app, "discovery", json_boolean(r->w->d.discovery != NULL));
 	json_object_set_new(doc, "appliance", app);
-	json_object_set_new(doc, "projects", json_array());
+	if (r->w->d.discovery) {
+		discovery_json(r, doc);
+	} else {
+		json_object_set_new(doc, "projects", json_array());
+		json_object_set_new(doc, "discovery", json_null());
+	}
 	json_object_set_new(doc, "personas", arr);
 	reply_json(out, 200, doc);
 }

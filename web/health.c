@@ -6,6 +6,7 @@
  * running, so sessions expire and polls start) and, when Metal projects
  * are polled, the last poll succeeded.
  */
+#include "discovery.h"
 #include "web_priv.h"
 
 #include <stdio.h>
@@ -18,6 +19,16 @@ void web_healthz(struct web_req *r, struct web_reply *out)
 	bool loop_ok = lag <= WEB_LOOP_STALL_MS;
 	bool poll_ok = true;
 	char text[160];
+
+	/* The last poll of every project must have been complete; before the
+	 * first poll finishes there is nothing to hold against it. */
+	if (w->d.discovery) {
+		struct discovery_status ds;
+		discovery_get_status(w->d.discovery, &ds);
+		for (size_t i = 0; i < ds.project_count; i++)
+			if (ds.projects[i].polls > 0 && !ds.projects[i].last_ok)
+				poll_ok = false;
+	}
 
 	snprintf(text, sizeof(text), "%s\nloop: %s\npoll: %s\n",
 	         loop_ok && poll_ok ? "ok" : "unhealthy",

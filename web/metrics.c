@@ -3,6 +3,7 @@
  */
 #include "metrics.h"
 #include "cmd.h"
+#include "discovery.h"
 #include "escape.h"
 #include "web_priv.h"
 
@@ -70,6 +71,8 @@ static void requests_by_command(struct wbuf *b, const struct engine_stats *st)
 	        st->by_cmd_overflow);
 }
 
+static void discovery_metrics(struct wbuf *b, const struct discovery_status *ds);
+
 void metrics_render(const struct metrics_input *in, struct wbuf *b)
 {
 	const struct engine_stats *st = in->engine;
@@ -130,6 +133,8 @@ void metrics_render(const struct metrics_input *in, struct wbuf *b)
 	            (unsigned long long)st->dropped_source);
 	counter(b, "metalbmc_asf_pings_total", "RMCP presence pings answered.", st->asf_pings);
 
+	if (in->disc)
+		discovery_metrics(b, in->disc);
 	if (in->web) {
 		static const char *const cls[] = { "", "1xx", "2xx", "3xx", "4xx", "5xx" };
 		family(b, "metalbmc_web_responses_total", "counter",
@@ -145,18 +150,84 @@ void metrics_render(const struct metrics_input *in, struct wbuf *b)
 	}
 }
 
+/* One sample per project, the project ID as its label. */
+static void per_project(struct wbuf *b, const char *name, const char *id, bool whole,
+                        double v)
+{
+	wbuf_printf(b, "%s{project=\"", name);
+	esc_prom_label(b, id);
+	wbuf_puts(b, "\"} ");
+	if (whole)
+		wbuf_printf(b, "%llu\n", (unsigned long long)v);
+	else
+		wbuf_printf(b, "%.3f\n", v);
+}
+
+static void discovery_metrics(struct wbuf *b, const struct discovery_status *ds)
+{
+	static const char *const cls[] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	const struct api_stats *a = &ds->api;
+
+	family(b, "metalbmc_metal_api_requests_total", "counter",
+	       "Metal API requests sent, by the class of the answer (none: no HTTP answer).");
+	for (size_t i = 0; i < 6; i++)
+		wbuf_printf(b, "metalbmc_metal_api_requests_total{status=\"%s\"} %llu\n", cls[i],
+		            (unsigned long long)a->by_class[i]);
+	counter(b, "metalbmc_metal_api_rate_limited_total", "Metal API answers 429 (rate limited).",
+	        a->rate_limited);
+	counter(b, "metalbmc_metal_api_retries_total", "Metal API requests repeated.", a->retries);
+	counter(b, "metalbmc_metal_api_calls_failed_total",
+	        "Metal API calls that gave up after their retries.", a->calls_failed);
+	gauge(b, "metalbmc_metal_api_in_flight", "Metal API requests in flight.", a->in_flight);
+	gauge(b, "metalbmc_metal_api_queued", "Metal API requests waiting.", a->queued);
+	gauge(b, "metalbmc_metal_api_healthy", "1 when the last Metal API request succeeded.",
+	      ds->api_healthy);
+	gauge(b, "metalbmc_personas_discovered", "Personas that come from Metal devices.",
+	      ds->personas);
+
+	family(b, "metalbmc_polls_total", "counter", "Finished polls of a project, complete or not.");
+	for (size_t i = 0; i < ds->project_count; i++)
+		per_project(b, "metalbmc_polls_total", ds->projects[i].project_id, true,
+		            ds->projects[i].polls);
+	family(b, "metalbmc_poll_ok", "gauge", "1 when the project's last finished poll was complete.");
+	for (size_t i = 0; i < ds->project_count; i++)
+		per_project(b, "metalbmc_poll_ok", ds->projects[i].project_id, true,
+		            ds->projects[i].last_ok);
+	family(b, "metalbmc_poll_duration_seconds", "gauge",
+	       "Duration of the project's last finished poll.");
+	for (size_t i = 0; i < ds->project_count; i++)
+		per_project(b, "metalbmc_poll_duration_seconds", ds->projects[i].project_id, false,
+		            ds->projects[i].last_duration_ms / 1000.0);
+	family(b, "metalbmc_poll_last_success_timestamp_seconds", "gauge",
+	       "Start of the project's last complete poll (Unix time; 0: none yet).");
+	for (size_t i = 0; i < ds->project_count; i++)
+		per_project(b, "metalbmc_poll_last_success_timestamp_seconds",
+		            ds->projects[i].project_id, true,
+		            (double)(ds->projects[i].last_ok_wall_ms / 1000u));
+	family(b, "metalbmc_poll_devices", "gauge",
+	       "Devices tagged ipmi=enabled in the project's last complete poll.");
+	for (size_t i = 0; i < ds->project_count; i++)
+		per_project(b, "metalbmc_poll_devices", ds->projects[i].project_id, true,
+		            ds->projects[i].devices);
+}
+
 void metrics_handler(struct web_req *r, struct web_reply *out)
 {
 	struct wbuf b;
+	struct discovery_status ds;
 	struct metrics_input in = {
 		.engine = &r->w->d.engine->stats,
 		.sessions_open = engine_sessions_active(r->w->d.engine),
 		.personas = r->w->d.personas,
 		.web = &r->w->stats,
-		.discovery = r->w->d.discovery,
+		.disc = NULL,
 		.start_wall_s = r->w->started_wall_ms / 1000u,
 	};
 
+	if (r->w->d.discovery) {
+		discovery_get_status(r->w->d.discovery, &ds);
+		in.disc = &ds;
+	}
 	wbuf_init(&b, WEB_MAX_RESPONSE);
 	metrics_render(&in, &b);
 	web_reply_buf(out, 200, "text/plain; version=0.0.4; charset=utf-8", &b);

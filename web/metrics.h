@@ -14,14 +14,14 @@
 #include "wbuf.h"
 
 struct web_stats;
-struct discovery;
+struct discovery_status;
 
 struct metrics_input {
 	const struct engine_stats *engine;
 	size_t sessions_open;
 	const struct persona_table *personas;
 	const struct web_stats *web;        /* may be NULL */
-	struct discovery *discovery;        /* may be NULL */
+	const struct discovery_status *disc; /* NULL when no project is polled */
 	uint64_t start_wall_s;              /* when the web server started */
 };
 

@@ -10,6 +10,7 @@
  */
 #include "web_priv.h"
 #include "assets.h"
+#include "discovery.h"
 #include "escape.h"
 #include "view.h"
 
@@ -68,15 +69,59 @@ static void csrf_field(struct web_req *r, struct wbuf *b)
 	LIT(b, "\">");
 }
 
-/* The header's discovery part: one line per polled project. */
+/* The header's discovery part: each project's last poll, the API's health.
+ * page.js rebuilds the same rows from the JSON API's "projects". */
 static void projects(struct web_req *r, struct wbuf *b)
 {
+	struct discovery_status ds;
+	const char *cls, *label;
+	char when[40];
+
 	LIT(b, "<section class=\"projects\" id=\"projects\">");
 	if (!r->w->d.discovery) {
 		LIT(b, "<p class=\"note\">No Metal project is polled: these personas come "
-		       "from the configuration file.</p>");
+		       "from the configuration file.</p></section>\n");
+		return;
 	}
-	LIT(b, "</section>\n");
+	discovery_get_status(r->w->d.discovery, &ds);
+	LIT(b, "<table><thead><tr><th>Metal project</th><th>Last poll</th><th>Result</th>"
+	       "<th>Took</th><th>Tagged devices</th></tr></thead><tbody id=\"project-rows\">\n");
+	for (size_t i = 0; i < ds.project_count; i++) {
+		const struct discovery_project_status *ps = &ds.projects[i];
+		view_project_badge(ps, &cls, &label);
+		view_time(ps->last_poll_wall_ms, when, sizeof(when));
+		LIT(b, "<tr data-project=\"");
+		H(b, ps->project_id);
+		LIT(b, "\"><td><code>");
+		H(b, ps->project_id);
+		LIT(b, "</code></td><td>");
+		H(b, when[0] ? when : "-");
+		LIT(b, "</td><td>");
+		badge(b, cls, label);
+		if (ps->polls && !ps->last_ok) {
+			LIT(b, "<div class=\"sub\">");
+			H(b, ps->last_result);
+			LIT(b, "</div>");
+		}
+		LIT(b, "</td><td class=\"num\">");
+		NUM(b, "%u ms", (unsigned)ps->last_duration_ms);
+		LIT(b, "</td><td class=\"num\">");
+		NUM(b, "%u", ps->devices);
+		LIT(b, "</td></tr>\n");
+	}
+	view_api_badge(&ds, &cls, &label);
+	LIT(b, "</tbody></table>\n<p class=\"api\" id=\"api\">Metal API ");
+	badge(b, cls, label);
+	NUM(b, " · %llu requests", (unsigned long long)ds.api.requests);
+	NUM(b, " · %llu failed", (unsigned long long)ds.api.failures);
+	if (ds.api.last_error[0]) {
+		view_time(ds.api.last_error_wall_ms, when, sizeof(when));
+		LIT(b, " · last error ");
+		H(b, when);
+		LIT(b, ": ");
+		H(b, ds.api.last_error);
+	}
+	LIT(b, "</p></section>\n");
 }
 
 /* ---- the personas table --------------------------------------------- */
@@ -346,6 +391,14 @@ void page_persona(struct web_req *r, struct web_reply *out)
 	snprintf(num, sizeof(num), "%u", p->sessions);
 	fact(&b, "Open sessions", num, "sessions");
 	fact(&b, "Admin switch", p->enabled ? "enabled" : "disabled", "enabled");
+	struct discovery_device_info di;
+	if (discovery_device_info(r->w->d.discovery, p, &di)) {
+		fact(&b, "Operating system", di.os_slug, NULL);
+		fact(&b, "always_pxe (Metal)", di.always_pxe ? "true" : "false", "always-pxe");
+		fact(&b, "Request at the API",
+		     di.action_pending ? "yes, waiting for the Metal API" : "none", NULL);
+		fact(&b, "Serial console (SOS)", di.sos, NULL);
+	}
 	fact(&b, "Listener", v.listener, NULL);
 	snprintf(names, sizeof(names), "%s%s%s", v.user,
 	         !p->own_port && !p->own_address[0] && p->hostname_routes ? ", " : "",

@@ -3,6 +3,7 @@
  */
 #include "view.h"
 #include "backend.h"
+#include "discovery.h"
 #include "ipmi.h"
 #include "udp.h"
 
@@ -208,5 +209,37 @@ void view_persona(const struct config *cfg, const char *local_host,
 	if (p->last_action[0]) {
 		view_time(p->last_action_wall_ms, v->last_when, sizeof(v->last_when));
 		view_result(p->last_action_cc, v->last_result, sizeof(v->last_result));
+	}
+}
+
+void view_project_badge(const struct discovery_project_status *ps, const char **cls,
+                        const char **label)
+{
+	if (ps->polls == 0) {
+		*cls = ps->polling ? "warn" : "off";
+		*label = ps->polling ? "polling" : "not yet";
+	} else if (ps->last_ok) {
+		*cls = "ok";
+		*label = "ok";
+	} else {
+		*cls = "bad";
+		*label = "failed";
+	}
+}
+
+void view_api_badge(const struct discovery_status *ds, const char **cls, const char **label)
+{
+	if (ds->rate_limited_for_ms) {
+		*cls = "warn";
+		*label = "rate limited";
+	} else if (ds->api.requests == 0) {
+		*cls = "off";
+		*label = "no calls yet";
+	} else if (ds->api_healthy) {
+		*cls = "ok";
+		*label = "healthy";
+	} else {
+		*cls = "bad";
+		*label = "failing";
 	}
 }

@@ -48,4 +48,13 @@ void view_result(uint8_t cc, char *out, size_t cap);
 /* Badge class for a Metal device state. */
 const char *view_state_class(const char *metal_state);
 
+struct discovery_status;
+struct discovery_project_status;
+/* Badge of a project's poll state: "ok", "failed", "polling", "not yet". */
+void view_project_badge(const struct discovery_project_status *ps, const char **cls,
+                        const char **label);
+/* Badge of the Metal API's health: "healthy", "failing", "rate limited",
+ * "no calls yet". */
+void view_api_badge(const struct discovery_status *ds, const char **cls, const char **label);
+
 #endif

@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "discovery.h"
 #include "engine.h"
 #include "ipmi.h"
 #include "metrics.h"
@@ -68,7 +70,7 @@ static void well_formed(const char *text)
 			const char *sp = strrchr(line, ' ');
 			assert_non_null(sp);
 			char *end;
-			strtoull(sp + 1, &end, 10);
+			strtod(sp + 1, &end);
 			assert_true(*end == 0 && end > sp + 1);
 		}
 		p = eol + 1;
@@ -130,6 +132,59 @@ static void exposition(void **state)
 	persona_table_free(t);
 }
 
+static void discovery_series(void **state)
+{
+	struct engine_stats st;
+	struct discovery_status ds;
+	struct persona_table *t = persona_table_new();
+	char *text;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	memset(&ds, 0, sizeof(ds));
+	ds.enabled = true;
+	ds.personas = 12;
+	ds.api_healthy = true;
+	ds.api.by_class[2] = 40;
+	ds.api.by_class[5] = 3;
+	ds.api.by_class[0] = 1;
+	ds.api.rate_limited = 2;
+	ds.project_count = 2;
+	snprintf(ds.projects[0].project_id, MAX_DEVICE_ID, "p-one");
+	ds.projects[0].polls = 5;
+	ds.projects[0].last_ok = true;
+	ds.projects[0].last_duration_ms = 1234;
+	ds.projects[0].last_ok_wall_ms = 1795600000123ull;
+	ds.projects[0].devices = 9;
+	snprintf(ds.projects[1].project_id, MAX_DEVICE_ID, "p\"two");
+	ds.projects[1].polls = 1;
+
+	struct metrics_input in = { .engine = &st, .personas = t, .disc = &ds };
+	text = render(&in);
+	well_formed(text);
+	has_line(text, "metalbmc_metal_api_requests_total{status=\"2xx\"} 40");
+	has_line(text, "metalbmc_metal_api_requests_total{status=\"5xx\"} 3");
+	has_line(text, "metalbmc_metal_api_requests_total{status=\"none\"} 1");
+	has_line(text, "metalbmc_metal_api_rate_limited_total 2");
+	has_line(text, "metalbmc_metal_api_healthy 1");
+	has_line(text, "metalbmc_personas_discovered 12");
+	has_line(text, "metalbmc_polls_total{project=\"p-one\"} 5");
+	has_line(text, "metalbmc_poll_ok{project=\"p-one\"} 1");
+	has_line(text, "metalbmc_poll_ok{project=\"p\\\"two\"} 0");
+	has_line(text, "metalbmc_poll_duration_seconds{project=\"p-one\"} 1.234");
+	has_line(text, "metalbmc_poll_last_success_timestamp_seconds{project=\"p-one\"} 1795600000");
+	has_line(text, "metalbmc_poll_devices{project=\"p-one\"} 9");
+	free(text);
+
+	/* without discovery, none of its series */
+	in.disc = NULL;
+	text = render(&in);
+	assert_null(strstr(text, "metalbmc_poll"));
+	assert_null(strstr(text, "metalbmc_metal_api"));
+	free(text);
+	persona_table_free(t);
+}
+
 static void counter_table_is_bounded(void **state)
 {
 	struct engine_stats st;
@@ -160,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exposition),
+		cmocka_unit_test(discovery_series),
 		cmocka_unit_test(counter_table_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

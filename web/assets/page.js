@@ -74,7 +74,35 @@
     return Object.values(out);
   }
 
+  // "2026-11-25T11:20:03.123Z" -> "2026-11-25 11:20:03Z", as the server shows it.
+  function shown(iso) {
+    return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+  }
+
+  // The header: each project's last poll and the Metal API's health.
+  function renderProjects(doc) {
+    const rows = document.getElementById('project-rows');
+    if (!rows || !doc.discovery) return;
+    rows.replaceChildren(...doc.projects.map((p) => {
+      const result = el('td', null, badge(p.badge_class, p.badge));
+      if (p.polls && !p.last_ok) result.append(el('div', 'sub', p.last_result));
+      const tr = el('tr', null, el('td', null, el('code', null, p.id)),
+        el('td', null, p.last_poll_display || '-'), result,
+        el('td', 'num', p.last_duration_ms + ' ms'), el('td', 'num', p.devices));
+      tr.dataset.project = p.id;
+      return tr;
+    }));
+    const api = document.getElementById('api');
+    const a = doc.discovery.api;
+    if (api) {
+      api.replaceChildren('Metal API ', badge(a.badge_class, a.badge),
+        ' · ' + a.requests + ' requests · ' + a.failures + ' failed' +
+        (a.last_error ? ' · last error ' + shown(a.last_error_at) + ': ' + a.last_error : ''));
+    }
+  }
+
   function render(doc) {
+    renderProjects(doc);
     const tbody = table.tBodies[0];
     const old = new Map();
     for (const row of Array.from(tbody.rows)) {
