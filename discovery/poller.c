@@ -204,7 +204,8 @@ static void complete_poll(struct project_poll *pp)
 	bool need_confirm = false;
 	struct reconcile_stats rs;
 
-	pages = malloc(n * sizeof(*pages));
+	/* calloc: gcc 12 -O2 cannot see the loop below fill every entry. */
+	pages = calloc(n ? n : 1, sizeof(*pages));
 	if (!pages) {
 		end_poll(pp, false, "out of memory");
 		return;
