@@ -626,6 +626,32 @@ static void load_persona(struct config *c, yaml_document_t *doc, yaml_node_t *m,
 	c->persona_count++;
 }
 
+/* A list is applied as one "a,b,c" value, which would put an error on the
+ * list's first line; each item is checked on its own first (into a scratch
+ * config), so the message names the line of the item that is wrong. */
+static bool list_items_valid(yaml_document_t *doc, const struct key *key,
+                             const char *path, yaml_node_t *seq, struct origin *o)
+{
+	struct config *scratch = malloc(sizeof(*scratch));
+	int before = o->errors;
+
+	if (!scratch)
+		return true; /* the whole-list check still runs */
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(doc, *it);
+		const char *v = scalar(item);
+		if (!v)
+			continue; /* node_text() already refused non-scalars */
+		config_defaults(scratch);
+		o->line = (int)item->start_mark.line + 1;
+		apply(scratch, key, path, v, o);
+		config_free(scratch);
+	}
+	free(scratch);
+	return o->errors == before;
+}
+
 static void load_section(struct config *c, yaml_document_t *doc, const char *section,
                          yaml_node_t *map, struct origin *o)
 {
@@ -672,6 +698,9 @@ static void load_section(struct config *c, yaml_document_t *doc, const char *sec
 			report(o, path, "expected a value or a list of values");
 			continue;
 		}
+		if (vn->type == YAML_SEQUENCE_NODE && !list_items_valid(doc, key, path, vn, o))
+			continue;
+		o->line = (int)vn->start_mark.line + 1;
 		apply(c, key, path, text, o);
 		secret_wipe(text, sizeof(text));
 	}
