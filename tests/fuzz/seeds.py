@@ -260,13 +260,34 @@ TAGS = [
 ]
 
 
+def web_seeds(out):
+    """HTTP requests to every route, with the fuzz harness's credentials."""
+    import base64
+    auth = "Authorization: Basic %s\r\n" % base64.b64encode(b"admin:fuzz-web-password").decode()
+    gets = ["/healthz", "/", "/?q=node&state=on", "/static/page.js", "/static/page.css",
+            "/personas/node1", "/personas/nope", "/api/v1/personas", "/api/v1/personas/node1",
+            "/api/v1/events?since=0", "/metrics", "/%2e%2e/etc/passwd"]
+    for g in gets:
+        save(out, ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n" % (g, auth)).encode())
+    for path in ("/personas/node1/disable", "/personas/node1/enable", "/personas/node1/reveal",
+                 "/admin/poll"):
+        body = "csrf=0123456789abcdef0123456789abcdef"
+        save(out, ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: application/"
+                   "x-www-form-urlencoded\r\nContent-Length: %d\r\nOrigin: http://127.0.0.1"
+                   "\r\n\r\n%s" % (path, auth, len(body), body)).encode())
+    save(out, b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46d3Jvbmc=\r\n\r\n")
+    save(out, b"GET / HTTP/1.0\r\n\r\n")
+    save(out, ("POST /admin/poll HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n0\r\n\r\n" % auth).encode())
+
+
 def main():
     args = sys.argv[1:]
     build = None
     if args[:1] == ["--capture"]:
         build = args[1]
         args = args[2:]
-    targets = args or ["datagram", "session", "config", "metal_api", "tags"]
+    targets = args or ["datagram", "session", "config", "metal_api", "tags", "web"]
     corpus = os.path.join(HERE, "corpus")
     for t in targets:
         if t == "datagram" and not build:
@@ -288,6 +309,8 @@ def main():
             save(os.path.join(corpus, "config"), c.encode())
     if "metal_api" in targets:
         metal_api_seeds(os.path.join(corpus, "metal_api"))
+    if "web" in targets:
+        web_seeds(os.path.join(corpus, "web"))
     if "tags" in targets:
         for t in TAGS:
             save(os.path.join(corpus, "tags"), b"\0".join(x.encode() for x in t))
