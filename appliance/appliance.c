@@ -167,6 +167,8 @@ static int add_config_personas(struct appliance *a)
 		p->own_port = cp->port;
 		snprintf(p->own_address, sizeof(p->own_address), "%s", cp->address);
 		p->backend = &a->local_backend;
+		if (persona_set_allowed_sources(p, &cp->allowed_sources) < 0)
+			return -1;
 		p->from_config = true;
 		persona_set_power(p, cp->power_on ? POWER_ON : POWER_OFF, loop_now(a->loop));
 		if (appliance_set_password(a, p) < 0) {

@@ -213,6 +213,39 @@ int config_parse_cidr(const char *text, struct cidr *out)
 	return 0;
 }
 
+int config_parse_cidr_list(const char *text, struct cidr_list *out, char *bad,
+                           size_t bad_len)
+{
+	const char *p = text;
+
+	memset(out, 0, sizeof(*out));
+	while (*p) {
+		char item[64];
+		size_t n = strcspn(p, ",");
+		const char *s = p, *e = p + n;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		p += n + (p[n] == ',');
+		if (s == e)
+			continue;
+		snprintf(bad, bad_len, "%.*s", (int)(e - s), s);
+		if (out->len == MAX_CIDRS)
+			return -2;
+		if ((size_t)(e - s) >= sizeof(item))
+			return -1;
+		memcpy(item, s, (size_t)(e - s));
+		item[e - s] = 0;
+		if (config_parse_cidr(item, &out->items[out->len]) < 0)
+			return -1;
+		out->len++;
+	}
+	if (bad_len)
+		bad[0] = 0;
+	return 0;
+}
+
 static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 {
 	unsigned whole = bits / 8, rest = bits % 8;
@@ -567,6 +600,18 @@ static void load_persona(struct config *c, yaml_document_t *doc, yaml_node_t *m,
 		const char *k = scalar(kn), *v = scalar(vn);
 		o->line = (int)vn->start_mark.line + 1;
 		snprintf(key, sizeof(key), "personas.%s", k ? k : "?");
+		if (k && strcmp(k, "allowed_sources") == 0) {
+			char text[4096], bad[64];
+			int rc = node_text(doc, vn, text, sizeof(text)) < 0 ? -3 :
+			         config_parse_cidr_list(text, &p->allowed_sources, bad, sizeof(bad));
+			if (rc == -3)
+				report(o, key, "expected an address, a CIDR or a list of them");
+			else if (rc == -2)
+				report(o, key, "at most %d entries", MAX_CIDRS);
+			else if (rc < 0)
+				report(o, key, "'%s' is not an address or CIDR", bad);
+			continue;
+		}
 		if (!k || !v) {
 			report(o, key, "expected a scalar value");
 			continue;
@@ -853,6 +898,21 @@ int config_load(struct config *c, const char *path, FILE *err)
 
 /* ---- --check-config ---------------------------------------------------- */
 
+static void print_cidrs(FILE *out, const struct cidr_list *l)
+{
+	fprintf(out, "[");
+	for (size_t i = 0; i < l->len; i++) {
+		char a[INET6_ADDRSTRLEN];
+		const struct cidr *ci = &l->items[i];
+		if (ci->net.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)&ci->net)->sin_addr, a, sizeof(a));
+		else
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ci->net)->sin6_addr, a, sizeof(a));
+		fprintf(out, "%s%s/%u", i ? ", " : "", a, ci->prefix);
+	}
+	fprintf(out, "]");
+}
+
 static void print_secret(FILE *out, const char *key, const struct secret *s)
 {
 	fprintf(out, "  %s: %s\n", key, secret_present(s) ? "(set, redacted)" : "(not set)");
@@ -889,17 +949,9 @@ void config_print(const struct config *c, FILE *out)
 	             "  setup_rate: %u\n  setup_burst: %u\n",
 	        c->max_sessions, c->max_sessions_per_persona, c->session_timeout_s,
 	        c->port_range_lo, c->port_range_hi, c->setup_rate, c->setup_burst);
-	fprintf(out, "  allowed_sources: [");
-	for (size_t i = 0; i < c->allowed_sources.len; i++) {
-		char a[INET6_ADDRSTRLEN];
-		const struct cidr *ci = &c->allowed_sources.items[i];
-		if (ci->net.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)&ci->net)->sin_addr, a, sizeof(a));
-		else
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&ci->net)->sin6_addr, a, sizeof(a));
-		fprintf(out, "%s%s/%u", i ? ", " : "", a, ci->prefix);
-	}
-	fprintf(out, "]\nweb:\n  enabled: %s\n  listen: \"%s\"\n  user: %s\n",
+	fprintf(out, "  allowed_sources: ");
+	print_cidrs(out, &c->allowed_sources);
+	fprintf(out, "\nweb:\n  enabled: %s\n  listen: \"%s\"\n  user: %s\n",
 	        c->web_enabled ? "true" : "false", c->web_listen.text, c->web_user);
 	print_secret(out, "password", &c->web_password);
 	if (c->tls_cert[0])
@@ -918,6 +970,11 @@ void config_print(const struct config *c, FILE *out)
 				fprintf(out, "    port: %u\n", p->port);
 			if (p->address[0])
 				fprintf(out, "    address: %s\n", p->address);
+			if (p->allowed_sources.len) {
+				fprintf(out, "    allowed_sources: ");
+				print_cidrs(out, &p->allowed_sources);
+				fprintf(out, "\n");
+			}
 		}
 	}
 }

@@ -42,6 +42,7 @@ struct config_persona {
 	char address[64];                 /* own local address, "" = shared */
 	bool power_on;                    /* initial state for the local backend */
 	int line;                         /* for messages */
+	struct cidr_list allowed_sources; /* empty: any source the global list allows */
 };
 
 struct config {
@@ -112,6 +113,10 @@ void config_free(struct config *c);
 int config_parse_listen(const char *text, uint16_t default_port,
                         struct listen_addr *out);
 int config_parse_cidr(const char *text, struct cidr *out);
+/* "CIDR,CIDR,..." (spaces allowed, empty items skipped) into out. 0; -1
+ * with the offending item copied to bad; -2 when there are more than
+ * MAX_CIDRS. Used for config personas and the ipmi.allow tag. */
+int config_parse_cidr_list(const char *text, struct cidr_list *out, char *bad, size_t bad_len);
 bool cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa);
 
 #endif

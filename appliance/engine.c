@@ -272,6 +272,11 @@ struct persona *engine_lookup_user(struct engine *e, const struct engine_peer *f
 	}
 	if (!p || !p->enabled || !secret_present(&p->password))
 		return NULL;
+	/* A source outside the persona's own allow-list is told what an
+	 * unknown name is told: the persona's existence is not revealed. */
+	if (p->allowed_sources &&
+	    !cidr_list_match(p->allowed_sources, (const struct sockaddr *)&from->addr))
+		return NULL;
 	return p;
 }
 
@@ -490,6 +495,13 @@ size_t engine_handle(struct engine *e, const struct engine_peer *from,
 		reap_expired(e);
 	if (e->cfg->allowed_sources.len &&
 	    !cidr_list_match(&e->cfg->allowed_sources, (const struct sockaddr *)&from->addr)) {
+		e->stats.dropped_source++;
+		return 0;
+	}
+	/* A persona's own listener drops sources outside its allow-list
+	 * before any work, like the global list. */
+	if (from->bound && from->bound->allowed_sources &&
+	    !cidr_list_match(from->bound->allowed_sources, (const struct sockaddr *)&from->addr)) {
 		e->stats.dropped_source++;
 		return 0;
 	}

@@ -7,6 +7,7 @@
  * hash and a short probe.
  */
 #include "persona.h"
+#include "config.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -44,6 +45,7 @@ void persona_table_free(struct persona_table *t)
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i]) {
 			secret_clear(&t->slots[i]->password);
+			free(t->slots[i]->allowed_sources);
 			free(t->slots[i]);
 		}
 	free(t->slots);
@@ -99,6 +101,7 @@ void persona_remove(struct persona_table *t, struct persona *p)
 	t->slots[p->slot] = NULL;
 	t->count--;
 	secret_clear(&p->password);
+	free(p->allowed_sources);
 	free(p);
 	if (t->defer_reindex)
 		t->index_stale = true;
@@ -294,4 +297,19 @@ void persona_record_action(struct persona *p, const char *what, const char *sour
 	snprintf(p->last_action, sizeof(p->last_action), "%s", what);
 	p->last_action_cc = cc;
 	p->last_action_wall_ms = p->events[(p->event_next - 1) % PERSONA_EVENTS].wall_ms;
+}
+
+int persona_set_allowed_sources(struct persona *p, const struct cidr_list *l)
+{
+	struct cidr_list *copy = NULL;
+
+	if (l && l->len) {
+		copy = malloc(sizeof(*copy));
+		if (!copy)
+			return -1;
+		memcpy(copy, l, sizeof(*copy));
+	}
+	free(p->allowed_sources);
+	p->allowed_sources = copy;
+	return 0;
 }

@@ -59,6 +59,8 @@ struct persona {
 	uint8_t guid[16];                   /* derived from device_id, wire order */
 	uint8_t mac[6];                     /* derived, locally administered */
 	struct secret password;             /* Kuid for this persona */
+	struct cidr_list *allowed_sources;  /* owned; NULL: any source the
+	                                     * global ipmi.allowed_sources allows */
 
 	/* Addressing: 0 / "" when only the shared listener serves it. */
 	uint16_t own_port;
@@ -88,6 +90,11 @@ struct persona {
 };
 
 struct persona_table;
+struct cidr_list;
+
+/* Sets (a copy of l) or clears (l NULL or empty) the persona's own
+ * allow-list: config personas' allowed_sources, the ipmi.allow tag. 0/-1. */
+int persona_set_allowed_sources(struct persona *p, const struct cidr_list *l);
 
 struct persona_table *persona_table_new(void);
 void persona_table_free(struct persona_table *t);

@@ -286,6 +286,34 @@ static void test_print_redacts(void **state)
 	free(out);
 }
 
+static void test_persona_allowed_sources(void **state)
+{
+	struct config c;
+	char *err, *out;
+	size_t n;
+	assert_int_equal(parse(&c, "personas:\n  - name: a\n    allowed_sources: [10.0.0.0/8, \"2001:db8::1\"]\n"
+	                           "  - name: b\n    allowed_sources: 192.0.2.7\n", &err), 0);
+	free(err);
+	assert_int_equal(c.personas[0].allowed_sources.len, 2);
+	assert_int_equal(c.personas[0].allowed_sources.items[1].prefix, 128);
+	assert_int_equal(c.personas[1].allowed_sources.len, 1);
+	FILE *f = open_memstream(&out, &n);
+	config_print(&c, f);
+	fclose(f);
+	assert_non_null(strstr(out, "    allowed_sources: [10.0.0.0/8, 2001:db8::1/128]"));
+	free(out);
+	config_free(&c);
+	assert_int_equal(parse(&c, "personas:\n  - name: a\n\n    allowed_sources: [10.0.0.0/8, nope]\n", &err), -1);
+	assert_non_null(strstr(err, "t.yaml:4: personas.allowed_sources: 'nope' is not an address or CIDR"));
+	free(err);
+	struct cidr_list l;
+	char bad[64];
+	assert_int_equal(config_parse_cidr_list(" 10.1.0.0/16 ,, ::1 ", &l, bad, sizeof(bad)), 0);
+	assert_int_equal(l.len, 2);
+	assert_int_equal(config_parse_cidr_list("10.0.0.0/8,300.1.1.1", &l, bad, sizeof(bad)), -1);
+	assert_string_equal(bad, "300.1.1.1");
+}
+
 static void test_cipher_zero_needs_opt_in(void **state)
 {
 	struct config c;
@@ -312,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_secret_files),
 		cmocka_unit_test(test_secrets_never_echoed),
 		cmocka_unit_test(test_print_redacts),
+		cmocka_unit_test(test_persona_allowed_sources),
 		cmocka_unit_test(test_cipher_zero_needs_opt_in),
 	};
 	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);

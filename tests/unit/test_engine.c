@@ -669,6 +669,39 @@ static void test_global_allow_list(void **state)
 	assert_int_equal(tc_open_session(&ok, PRIV_ADMIN), 0);
 }
 
+static void test_persona_allow_list(void **state)
+{
+	struct fx *f = *state;
+	struct cidr_list l;
+	char bad[64];
+	assert_int_equal(config_parse_cidr_list("127.0.0.2, 10.0.0.0/8", &l, bad, sizeof(bad)), 0);
+	assert_int_equal(persona_set_allowed_sources(f->p, &l), 0);
+	/* shared listener: an outsider is told "unknown name" (0Dh), exactly
+	 * what a name that does not exist gets */
+	assert_int_equal(tc_open_session(&f->c, PRIV_ADMIN), -1);
+	assert_int_equal(f->c.last_status, RMCPP_UNAUTHORIZED_NAME);
+	struct tc ok;
+	tc_init(&ok, &f->w, "127.0.0.2", 40001, 17, "node1", PW);
+	assert_int_equal(tc_open_session(&ok, PRIV_ADMIN), 0);
+	/* a persona's own listener: outsiders are dropped before any work */
+	f->c.peer.bound = f->p;
+	ok.peer.bound = f->p;
+	tc_init(&f->c, &f->w, "127.0.0.1", 40001, 17, "admin", PW);
+	f->c.peer.bound = f->p;
+	uint8_t pkt[128];
+	size_t n = tc_build_open(&f->c, PRIV_ADMIN, pkt, sizeof(pkt));
+	uint64_t before = f->w.e.stats.dropped_source;
+	assert_int_equal(tc_send(&f->c, pkt, n), 0);
+	assert_int_equal(f->w.e.stats.dropped_source, before + 1);
+	tc_init(&ok, &f->w, "127.0.0.2", 40002, 17, "admin", PW);
+	ok.peer.bound = f->p;
+	assert_int_equal(tc_open_session(&ok, PRIV_ADMIN), 0);
+	/* cleared: anyone again */
+	assert_int_equal(persona_set_allowed_sources(f->p, NULL), 0);
+	tc_init(&f->c, &f->w, "127.0.0.1", 40003, 17, "node1", PW);
+	assert_int_equal(tc_open_session(&f->c, PRIV_ADMIN), 0);
+}
+
 /* ---- amplification ------------------------------------------------------ */
 
 static void test_no_amplification(void **state)
@@ -741,6 +774,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_logins_lock_out_one_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setup_rate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_allow_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persona_allow_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_amplification, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
