@@ -1,0 +1,147 @@
+"""Tag-driven discovery against metal-sim: more devices than one page
+(250 tagged at per_page 100, and a second project from METAL_PROJECT_ID),
+the listing asked for with the server-side tag filter and exclude; tagging
+and untagging through real PUT /devices/{id} calls add and retire personas
+within two poll intervals; a rename re-routes; ipmi.port=auto gives an own
+listener whose port survives a restart with the same state directory; a
+malformed ipmi tag is logged once and ignored; a deleted device's persona
+is retired."""
+
+import json
+import os
+import sys
+import time
+
+from harness import Checks, wait_until, workdir
+from metal_helpers import PROJECT, PROJECT2, Pair, device, fixture
+
+NAME = "metal_discovery"
+POLL = 1          # seconds
+PER_PAGE = 100
+# Retiring waits for a second, confirming listing (CONFIRM_POLL_MS = 2 s),
+# so "within two poll intervals" is checked with that added, plus slack
+# for a loaded machine.
+WITHIN = 2 * POLL + 2 + 6
+
+
+def main():
+    ck = Checks(NAME)
+    wd = workdir(NAME)
+    tagged = [device(i) for i in range(1, 251)]
+    spare = [device(i, tagged=False) for i in range(251, 261)]
+    other = [device(i, project=PROJECT2) for i in range(1001, 1004)]
+    fx = fixture(tagged + spare, more_projects=[(PROJECT2, other)])
+    p = Pair(wd, fx, poll_interval=POLL, per_page=PER_PAGE)
+    # Both projects from the environment (which wins over the file).
+    env_projects = "%s,%s" % (PROJECT, PROJECT2)
+    try:
+        p.sim.start()
+        from harness import Daemon
+        p.d = Daemon(wd, p.config(), env={"METAL_PROJECT_ID": env_projects})
+        p.d.start()
+
+        with ck.section("every page of every project"):
+            p.wait_personas(253, timeout=60)
+            reqs = p.calls(0, "GET", "/metal/v1/projects/%s/devices" % PROJECT)
+            pages = sorted({int(dict(kv.split("=", 1) for kv in r["query"].split("&"))["page"])
+                            for r in reqs})
+            ck.eq(pages, [1, 2, 3], "pages 1..3 of project 1 fetched")
+            q = reqs[0]["query"] if reqs else ""
+            ck.contains(q, "tag=ipmi%3Denabled", "server-side tag filter")
+            ck.contains(q, "per_page=%d" % PER_PAGE, "per_page as configured")
+            ck.contains(q, "exclude=", "big fields excluded")
+            ck.contains(q, "ip_addresses", "ip_addresses among them")
+            ck.ok(p.calls(0, "GET", "/metal/v1/projects/%s/devices" % PROJECT2),
+                  "project 2 polled too")
+            names = p.personas()
+            for d in (tagged[0], tagged[149], tagged[249], other[2]):
+                ck.eq(names.get(d["id"]), d["short_id"], "persona for %s" % d["hostname"])
+                ck.eq(p.power_status(d["short_id"]), "Chassis Power is on",
+                      "%s answers ipmitool" % d["short_id"])
+            ck.eq(p.power_status("node-0150"), "Chassis Power is on", "hostname routes too")
+            ck.ok(spare[0]["id"] not in names, "untagged device has no persona")
+
+        with ck.section("tagging through the API adds a persona"):
+            t0 = time.monotonic()
+            p.tag(spare[0]["id"], ["ipmi=enabled", "role=test"])
+            p.wait_persona(spare[0]["id"], True, timeout=WITHIN)
+            ck.ok(True, "added %.1f s after the PUT" % (time.monotonic() - t0))
+            ck.eq(p.power_status(spare[0]["short_id"]), "Chassis Power is on", "it answers")
+
+        with ck.section("untagging through the API retires it"):
+            rc, out = p.ipmitool(tagged[10]["short_id"], "power", "status")
+            ck.eq(rc, 0, "answers before")
+            p.tag(tagged[10]["id"], ["role=test"])
+            p.wait_persona(tagged[10]["id"], False, timeout=WITHIN)
+            rc, out = p.ipmitool(tagged[10]["short_id"], "power", "status", retries=1)
+            ck.ok(rc != 0, "no longer answers", out)
+            ck.eq(len(p.personas()), 253, "253 personas: one added, one retired")
+
+        with ck.section("rename through the API re-routes"):
+            d = tagged[20]
+            st, _ = p.sim.api("PUT", "/devices/%s" % d["id"], {"hostname": "renamed-21"})
+            ck.eq(st, 200, "PUT hostname")
+            wait_until(lambda: p.power_status("renamed-21") == "Chassis Power is on", WITHIN,
+                       "the new hostname to route")
+            rc, out = p.ipmitool(d["hostname"], "power", "status", retries=1)
+            ck.ok(rc != 0, "the old hostname no longer routes", out)
+            ck.eq(p.power_status(d["short_id"]), "Chassis Power is on", "short_id still routes")
+
+        with ck.section("ipmi.port=auto: an own listener"):
+            d = tagged[30]
+            p.tag(d["id"], ["ipmi=enabled", "role=test", "ipmi.port=auto"])
+            p.d.wait_log("persona %s: own listener on" % d["short_id"], timeout=WITHIN)
+            state = os.path.join(wd, "metalbmc-state", "assignments.json")
+            wait_until(lambda: os.path.exists(state), 10, "assignments.json")
+            with open(state) as f:
+                entry = [e for e in json.load(f)["assignments"] if e["device_id"] == d["id"]]
+            ck.eq(len(entry), 1, "recorded in the state directory")
+            port = entry[0]["port"] if entry else 0
+            ck.ok(16230 <= port <= 26229, "port from ipmi.port_range", port)
+            ck.eq(oct(os.stat(state).st_mode & 0o777), "0o600", "state file mode 0600")
+            rc, out = p.ipmitool("admin", "power", "status", port=port)
+            ck.eq((rc, out.strip()), (0, "Chassis Power is on"), "user admin on its own port")
+            d2 = tagged[31]
+            p.tag(d2["id"], ["ipmi=enabled", "role=test", "ipmi.port=auto"])
+            p.d.wait_log("persona %s: own listener on" % d2["short_id"], timeout=WITHIN)
+
+        with ck.section("a restart keeps the own ports"):
+            with open(state) as f:
+                before = {e["device_id"]: e["port"] for e in json.load(f)["assignments"]}
+            p.d.restart()
+            p.wait_personas(253, timeout=60)
+            p.d.wait_log("persona %s: own listener on" % d2["short_id"], timeout=30, count=2)
+            with open(state) as f:
+                after = {e["device_id"]: e["port"] for e in json.load(f)["assignments"]}
+            ck.eq(after, before, "same assignments after the restart")
+            rc, out = p.ipmitool("admin", "power", "status", port=before[d["id"]])
+            ck.eq((rc, out.strip()), (0, "Chassis Power is on"), "same port answers")
+            rc, out = p.ipmitool("admin", "power", "status", port=before[d2["id"]])
+            ck.eq(rc, 0, "so does the second")
+
+        with ck.section("a malformed ipmi tag is logged once and ignored"):
+            d = tagged[40]
+            p.tag(d["id"], ["ipmi=enabled", "ipmi.port=banana", "role=test"])
+            p.d.wait_log("tag \"ipmi.port=banana\" ignored", timeout=WITHIN)
+            # Several more listings: still one line.
+            n = p.d.log_count("discovery: project %s" % PROJECT)
+            p.d.wait_log("discovery: project %s" % PROJECT, count=n + 3, timeout=20)
+            ck.eq(p.d.log_count("ipmi.port=banana"), 1, "logged once")
+            ck.eq(p.power_status(d["short_id"]), "Chassis Power is on", "persona unharmed")
+
+        with ck.section("a deleted device is retired"):
+            d = tagged[50]
+            p.sim._call("POST", "/_sim/devices/%s" % d["id"], {"deleted": True})
+            p.wait_persona(d["id"], False, timeout=WITHIN)
+            ck.ok(True, "retired")
+
+        with ck.section("secrets"):
+            p.scan_secrets(ck)
+        p.d.check_exit(ck)
+    finally:
+        p.stop()
+    return ck.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
