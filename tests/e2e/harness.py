@@ -3,16 +3,17 @@ them with the real clients (ipmitool, FreeIPMI, pyghmi), check what they
 say. Standard library only; runs under Debian's /usr/bin/python3.
 
 Rules every test follows (see docs/testing.md):
-  - traffic goes only to 127.0.0.0/8;
+  - traffic goes only to 127.0.0.0/8 and ::1 (or inside a network
+    namespace the test made, see in_private_netns);
   - nothing sleeps where a condition can be polled (wait_until);
   - every loop is bounded by a deadline;
-  - secrets never reach test output: Daemon.scan_for_secrets() checks logs.
+  - secrets never reach test output: Daemon.scan_for_secrets() checks logs;
+  - a daemon must exit 0 with no sanitizer report: Daemon.check_exit().
 """
 
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import socket

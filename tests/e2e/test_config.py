@@ -8,7 +8,7 @@ import os
 import sys
 
 from harness import (Checks, Daemon, base_config, free_port, random_password, run_metalbmc,
-                     to_yaml, wait_until, workdir)
+                     to_yaml, workdir)
 
 NAME = "config"
 TOKEN = "metal-token-" + random_password()

@@ -88,7 +88,7 @@ def boot_devices(ck, d, cipher):
               what + ": daemon logged '%s'" % action)
 
 
-def read_only(ck, d, cipher, password):
+def read_only(ck, d, cipher):
     c = "(-C %d)" % cipher
     rc, out = d.ipmitool("lab1", "mc", "info", cipher=cipher)
     f = fields(out)
@@ -185,7 +185,7 @@ def main():
             with ck.section("boot device, -C %d" % cipher):
                 boot_devices(ck, d, cipher)
             with ck.section("read-only commands, -C %d" % cipher):
-                read_only(ck, d, cipher, password)
+                read_only(ck, d, cipher)
         with ck.section("lab2's power and boot flags are its own"):
             status, _ = power_state(d, "lab2", 17)
             ck.eq(status, "Chassis Power is off", "lab2 untouched by lab1's power control")
