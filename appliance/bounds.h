@@ -90,5 +90,6 @@
 #define WEB_REFRESH_MS          2000  /* ms: the page re-reads the JSON API this often */
 #define WEB_HEARTBEAT_MS        1000  /* ms: loop heartbeat behind /healthz */
 #define WEB_LOOP_STALL_MS       5000  /* ms: heartbeat older than this makes /healthz 503 */
+#define WEB_STREAM_SLICE        64    /* personas rendered per slice of a long page or list */
 
 #endif

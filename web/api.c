@@ -51,13 +51,14 @@ static json_t *event_json(const struct persona *p, const struct persona_event *e
 	return o;
 }
 
-static json_t *persona_json(struct web_req *r, const struct persona *p, bool events)
+static json_t *persona_json(struct web *w, const char *local_host, const struct persona *p,
+                            bool events)
 {
 	struct view_persona v;
 	json_t *o = json_object(), *boot = json_object(), *reach = json_object();
 	char url[200];
 
-	view_persona(r->w->d.cfg, r->local_host, p, &v);
+	view_persona(w->d.cfg, local_host, p, &v);
 	json_object_set_new(o, "id", jstr(p->device_id));
 	json_object_set_new(o, "short_id", jstr(p->short_id));
 	json_object_set_new(o, "hostname", jstr(p->hostname));
@@ -112,7 +113,7 @@ static json_t *persona_json(struct web_req *r, const struct persona *p, bool eve
 		wbuf_free(&b);
 	}
 	struct discovery_device_info di;
-	if (discovery_device_info(r->w->d.discovery, p, &di)) {
+	if (discovery_device_info(w->d.discovery, p, &di)) {
 		json_t *m = json_object();
 		json_object_set_new(m, "always_pxe", json_boolean(di.always_pxe));
 		json_object_set_new(m, "pxe_once_pending", json_boolean(di.pxe_once));
@@ -210,37 +211,42 @@ static void reply_json(struct web_reply *out, unsigned status, json_t *doc)
 	out->body = text; /* jansson allocates with malloc by default */
 }
 
-static int by_host(const void *a, const void *b)
+static void list_row(struct web_stream *s, struct persona *p, struct wbuf *b)
 {
-	const struct persona *x = *(const struct persona *const *)a;
-	const struct persona *y = *(const struct persona *const *)b;
-	int c = strcmp(x->hostname, y->hostname);
-	return c ? c : strcmp(x->device_id, y->device_id);
+	json_t *o = persona_json(s->w, s->local_host, p, false);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(o);
+	if (!text) {
+		b->failed = true; /* ends the stream with an error */
+		return;
+	}
+	if (s->rows++)
+		wbuf_puts(b, ",");
+	wbuf_puts(b, text);
+	free(text);
 }
 
+static void list_end(struct web_stream *s, struct wbuf *b)
+{
+	(void)s;
+	wbuf_puts(b, "]}");
+}
+
+/* Streamed (stream.c) like the page: the document's head is built here
+ * with jansson, each persona is dumped as its slice comes. */
 void api_personas(struct web_req *r, struct web_reply *out)
 {
-	const struct persona_table *t = r->w->d.personas;
-	size_t n = persona_count(t), k = 0;
-	struct persona **list = calloc(n ? n : 1, sizeof(*list));
-	json_t *doc = json_object(), *arr = json_array(), *app = json_object();
-	char now[40];
+	struct web_stream *s = web_stream_new(r, list_row, list_end);
+	json_t *doc = json_object(), *app = json_object();
+	char now[40], *text;
 
-	if (!list) {
+	if (!s) {
 		json_decref(doc);
-		json_decref(arr);
 		json_decref(app);
 		web_reply_text(out, 500, "out of memory\n");
 		return;
 	}
-	for (size_t i = 0; i < persona_capacity(t) && k < n; i++)
-		if (persona_at(t, i))
-			list[k++] = persona_at(t, i);
-	qsort(list, k, sizeof(*list), by_host);
-	for (size_t i = 0; i < k; i++)
-		json_array_append_new(arr, persona_json(r, list[i], false));
-	free(list);
-
 	uint64_t wall = web_wall_ms();
 	view_time(wall, now, sizeof(now));
 	json_object_set_new(doc, "generated_at", jtime(wall));
@@ -257,8 +263,23 @@ void api_personas(struct web_req *r, struct web_reply *out)
 		json_object_set_new(doc, "projects", json_array());
 		json_object_set_new(doc, "discovery", json_null());
 	}
-	json_object_set_new(doc, "personas", arr);
-	reply_json(out, 200, doc);
+	text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(doc);
+	size_t n = text ? strlen(text) : 0;
+	if (n < 2 || text[n - 1] != '}') {
+		free(text);
+		wbuf_free(&s->out);
+		web_reply_text(out, 500, "cannot build the JSON document\n");
+		/* nothing was handed to MHD yet: free the stream here */
+		free(s->order);
+		free(s);
+		return;
+	}
+	/* {"generated_at":...,"discovery":...} -> {...,"personas":[ */
+	wbuf_append(&s->out, text, n - 1);
+	wbuf_puts(&s->out, ",\"personas\":[");
+	free(text);
+	web_reply_stream(out, 200, "application/json", s);
 }
 
 void api_persona(struct web_req *r, struct web_reply *out)
@@ -271,7 +292,7 @@ void api_persona(struct web_req *r, struct web_reply *out)
 		reply_json(out, 404, err);
 		return;
 	}
-	reply_json(out, 200, persona_json(r, p, true));
+	reply_json(out, 200, persona_json(r->w, r->local_host, p, true));
 }
 
 struct event_ref {

@@ -3,6 +3,7 @@
  */
 #include "escape.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,29 +44,46 @@ size_t esc_utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
-/* Walks s as UTF-8: calls emit for each valid multi-byte sequence or ASCII
- * byte, and substitutes U+FFFD for anything invalid or a control byte. */
+/* Walks s as UTF-8: runs of bytes that need no change are appended at
+ * once; each ASCII byte that may need escaping goes to ascii(); control
+ * bytes and anything that is not valid UTF-8 become U+FFFD. special()
+ * names the ASCII bytes ascii() must see. */
 typedef void (*ascii_fn)(struct wbuf *b, char c);
+typedef int (*special_fn)(unsigned char c);
 
-static void walk(struct wbuf *b, const char *s, ascii_fn ascii)
+static void walk(struct wbuf *b, const char *s, ascii_fn ascii, special_fn special)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0;
+	size_t len = strlen(s), i = 0, run = 0;
 
 	while (i < len) {
-		size_t n = esc_utf8_len(u + i, len - i);
-		if (n == 0 || (n == 1 && u[i] < 0x20 && u[i] != '\t' && u[i] != '\n') ||
-		    u[i] == 0x7f) {
-			wbuf_puts(b, REPLACEMENT);
-			i++;
-		} else if (n == 1) {
-			ascii(b, (char)u[i]);
-			i++;
-		} else {
-			wbuf_append(b, u + i, n);
+		size_t n = u[i] < 0x80 ? 1 : esc_utf8_len(u + i, len - i);
+		bool bad = n == 0 || (u[i] < 0x20 && u[i] != '\t' && u[i] != '\n') || u[i] == 0x7f;
+		if (!bad && (n > 1 || !special(u[i]))) {
 			i += n;
+			continue;
 		}
+		if (i > run)
+			wbuf_append(b, u + run, i - run);
+		if (bad)
+			wbuf_puts(b, REPLACEMENT);
+		else
+			ascii(b, (char)u[i]);
+		i++;
+		run = i;
 	}
+	if (i > run)
+		wbuf_append(b, u + run, i - run);
+}
+
+static int html_special(unsigned char c)
+{
+	return c == '&' || c == '<' || c == '>' || c == '"' || c == '\'';
+}
+
+static int prom_special(unsigned char c)
+{
+	return c == '\\' || c == '"' || c == '\n';
 }
 
 static void html_ascii(struct wbuf *b, char c)
@@ -82,7 +100,7 @@ static void html_ascii(struct wbuf *b, char c)
 
 void esc_html(struct wbuf *b, const char *s)
 {
-	walk(b, s ? s : "", html_ascii);
+	walk(b, s ? s : "", html_ascii, html_special);
 }
 
 static void prom_ascii(struct wbuf *b, char c)
@@ -97,7 +115,7 @@ static void prom_ascii(struct wbuf *b, char c)
 
 void esc_prom_label(struct wbuf *b, const char *s)
 {
-	walk(b, s ? s : "", prom_ascii);
+	walk(b, s ? s : "", prom_ascii, prom_special);
 }
 
 void esc_url(struct wbuf *b, const char *s)

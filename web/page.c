@@ -24,7 +24,8 @@
 #define U(b, s) esc_url((b), (s))
 #define NUM(b, fmt, v) wbuf_printf((b), "" fmt "", (v))
 
-static void head(struct wbuf *b, const char *title, bool live)
+/* refresh_ms: 0 for a page that does not refresh itself. */
+static void head(struct wbuf *b, const char *title, unsigned refresh_ms)
 {
 	LIT(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -34,9 +35,9 @@ static void head(struct wbuf *b, const char *title, bool live)
 	       "<script src=\"/static/page.js\" defer></script><title>");
 	H(b, title);
 	LIT(b, " · metalbmc</title></head>\n");
-	if (live)
+	if (refresh_ms)
 		wbuf_printf(b, "<body data-live=\"/api/v1/personas\" data-refresh-ms=\"%u\">\n",
-		            (unsigned)WEB_REFRESH_MS);
+		            refresh_ms);
 	else
 		LIT(b, "<body>\n");
 	LIT(b, "<header class=\"top\"><a class=\"brand\" href=\"/\">metalbmc</a> "
@@ -141,33 +142,6 @@ static bool matches(const struct persona *p, const struct view_persona *v,
 	return false;
 }
 
-static int by_hostname(const void *a, const void *b)
-{
-	const struct persona *x = *(const struct persona *const *)a;
-	const struct persona *y = *(const struct persona *const *)b;
-	int c = strcmp(x->hostname, y->hostname);
-	return c ? c : strcmp(x->device_id, y->device_id);
-}
-
-/* The personas in display order (caller frees); NULL with *n 0 when none. */
-static struct persona **sorted_personas(const struct persona_table *t, size_t *n)
-{
-	size_t cap = persona_count(t), k = 0;
-	struct persona **v = calloc(cap ? cap : 1, sizeof(*v));
-
-	*n = 0;
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < persona_capacity(t) && k < cap; i++) {
-		struct persona *p = persona_at(t, i);
-		if (p)
-			v[k++] = p;
-	}
-	qsort(v, k, sizeof(*v), by_hostname);
-	*n = k;
-	return v;
-}
-
 static void persona_link(struct wbuf *b, const struct persona *p)
 {
 	LIT(b, "<a href=\"/personas/");
@@ -177,10 +151,8 @@ static void persona_link(struct wbuf *b, const struct persona *p)
 	LIT(b, "</a>");
 }
 
-static void row(struct web_req *r, struct wbuf *b, const struct persona *p,
-                const struct view_persona *v)
+static void row(struct wbuf *b, const struct persona *p, const struct view_persona *v)
 {
-	(void)r;
 	LIT(b, "<tr class=\"persona");
 	if (!p->enabled)
 		LIT(b, " disabled");
@@ -234,63 +206,74 @@ static void row(struct web_req *r, struct wbuf *b, const struct persona *p,
 	LIT(b, "</td></tr>\n");
 }
 
+static void index_row(struct web_stream *s, struct persona *p, struct wbuf *b)
+{
+	struct view_persona v;
+
+	view_persona(s->w->d.cfg, s->local_host, p, &v);
+	if (!matches(p, &v, s->q))
+		return;
+	row(b, p, &v);
+	s->rows++;
+}
+
+static void index_end(struct web_stream *s, struct wbuf *b)
+{
+	if (s->rows == 0)
+		LIT(b, "<tr class=\"empty\"><td colspan=\"10\">No personas to show. Devices "
+		       "tagged <code>ipmi=enabled</code> appear here within one poll.</td></tr>\n");
+	LIT(b, "</tbody></table></div>\n<p class=\"help\">Each persona answers IPMI over "
+	       "LAN (RMCP+). On the shared listener the user name picks the persona; one "
+	       "with its own port or address takes the configured user name. Passwords are "
+	       "never shown here: open a persona to reveal its derived password.</p>\n");
+	foot(b);
+}
+
+/* The table is streamed (stream.c): a fleet of thousands of personas is
+ * rendered a slice at a time, between which the loop serves IPMI. */
 void page_index(struct web_req *r, struct web_reply *out)
 {
 	const struct config *c = r->w->d.cfg;
 	const char *q = web_query(r, "q");
-	struct wbuf b;
-	size_t n = 0, shown = 0;
-	struct persona **list = sorted_personas(r->w->d.personas, &n);
+	struct web_stream *s = web_stream_new(r, index_row, index_end);
+	struct wbuf *b;
+	size_t n = persona_count(r->w->d.personas);
 	char now[40];
 
-	if (!list) {
+	if (!s) {
 		web_reply_text(out, 500, "out of memory\n");
 		return;
 	}
-	wbuf_init(&b, WEB_MAX_RESPONSE);
-	head(&b, "Personas", true);
+	snprintf(s->q, sizeof(s->q), "%s", q ? q : "");
+	b = &s->out;
+	/* Re-reading a big fleet costs the loop time: the page asks less
+	 * often as the table grows (1 ms more per persona). */
+	head(b, "Personas", WEB_REFRESH_MS + (unsigned)(n < 100000 ? n : 100000));
 	view_time(web_wall_ms(), now, sizeof(now));
-	LIT(&b, "<section class=\"summary\"><h1>Personas</h1><p><span id=\"count\">");
-	NUM(&b, "%zu", n);
-	LIT(&b, "</span> personas · IPMI on <code>");
-	H(&b, c->ipmi_listen[0].text);
-	LIT(&b, "</code> · <span id=\"updated\">as of ");
-	H(&b, now);
-	LIT(&b, "</span></p>");
+	LIT(b, "<section class=\"summary\"><h1>Personas</h1><p><span id=\"count\">");
+	NUM(b, "%zu", n);
+	LIT(b, "</span> personas · IPMI on <code>");
+	H(b, c->ipmi_listen[0].text);
+	LIT(b, "</code> · <span id=\"updated\">as of ");
+	H(b, now);
+	LIT(b, "</span></p>");
 	if (r->w->d.discovery) {
-		LIT(&b, "<form method=\"post\" action=\"/admin/poll\" class=\"inline\">");
-		csrf_field(r, &b);
-		LIT(&b, "<button type=\"submit\">Poll now</button></form>");
+		LIT(b, "<form method=\"post\" action=\"/admin/poll\" class=\"inline\">");
+		csrf_field(r, b);
+		LIT(b, "<button type=\"submit\">Poll now</button></form>");
 	}
-	LIT(&b, "</section>\n");
-	projects(r, &b);
-	LIT(&b, "<form class=\"filter\" method=\"get\" action=\"/\">"
-	        "<label for=\"q\">Filter</label> <input id=\"q\" name=\"q\" type=\"search\" "
-	        "placeholder=\"host, ID, metro, state, power\" autocomplete=\"off\" value=\"");
-	H(&b, q ? q : "");
-	LIT(&b, "\"> <button type=\"submit\">Apply</button></form>\n"
-	        "<div class=\"scroll\"><table id=\"personas\" class=\"personas\"><thead><tr>"
-	        "<th>Host</th><th>Device ID</th><th>Metro / facility</th><th>Metal</th>"
-	        "<th>Power</th><th>Reach (address, user)</th><th>Backend</th><th>Boot</th>"
-	        "<th>Sessions</th><th>Last action</th></tr></thead>\n<tbody>\n");
-	for (size_t i = 0; i < n; i++) {
-		struct view_persona v;
-		view_persona(c, r->local_host, list[i], &v);
-		if (!matches(list[i], &v, q))
-			continue;
-		row(r, &b, list[i], &v);
-		shown++;
-	}
-	if (shown == 0)
-		LIT(&b, "<tr class=\"empty\"><td colspan=\"10\">No personas to show. Devices "
-		        "tagged <code>ipmi=enabled</code> appear here within one poll.</td></tr>\n");
-	LIT(&b, "</tbody></table></div>\n<p class=\"help\">Each persona answers IPMI over "
-	        "LAN (RMCP+). On the shared listener the user name picks the persona; one "
-	        "with its own port or address takes the configured user name. Passwords are "
-	        "never shown here: open a persona to reveal its derived password.</p>\n");
-	foot(&b);
-	free(list);
-	web_reply_buf(out, 200, "text/html; charset=utf-8", &b);
+	LIT(b, "</section>\n");
+	projects(r, b);
+	LIT(b, "<form class=\"filter\" method=\"get\" action=\"/\">"
+	       "<label for=\"q\">Filter</label> <input id=\"q\" name=\"q\" type=\"search\" "
+	       "placeholder=\"host, ID, metro, state, power\" autocomplete=\"off\" value=\"");
+	H(b, s->q);
+	LIT(b, "\"> <button type=\"submit\">Apply</button></form>\n"
+	       "<div class=\"scroll\"><table id=\"personas\" class=\"personas\"><thead><tr>"
+	       "<th>Host</th><th>Device ID</th><th>Metro / facility</th><th>Metal</th>"
+	       "<th>Power</th><th>Reach (address, user)</th><th>Backend</th><th>Boot</th>"
+	       "<th>Sessions</th><th>Last action</th></tr></thead>\n<tbody>\n");
+	web_reply_stream(out, 200, "text/html; charset=utf-8", s);
 }
 
 /* ---- one persona ------------------------------------------------------ */
@@ -367,7 +350,7 @@ void page_persona(struct web_req *r, struct web_reply *out)
 	}
 	view_persona(c, r->local_host, p, &v);
 	wbuf_init(&b, WEB_MAX_RESPONSE);
-	head(&b, p->hostname[0] ? p->hostname : p->device_id, false);
+	head(&b, p->hostname[0] ? p->hostname : p->device_id, 0);
 	LIT(&b, "<h1>");
 	H(&b, p->hostname[0] ? p->hostname : p->device_id);
 	LIT(&b, " ");
@@ -436,7 +419,7 @@ void page_reveal(struct web_req *r, struct web_reply *out, struct persona *p,
 	view_persona(r->w->d.cfg, r->local_host, p, &v);
 	wbuf_init(&b, 64 * 1024);
 	b.wipe = true;
-	head(&b, "IPMI password", false);
+	head(&b, "IPMI password", 0);
 	LIT(&b, "<h1>IPMI password of ");
 	H(&b, p->hostname[0] ? p->hostname : p->device_id);
 	LIT(&b, "</h1>\n<dl class=\"facts\">\n");

@@ -138,7 +138,9 @@ static enum MHD_Result send_reply(struct web_req *r, struct web_reply *rep)
 
 	if (!rep->status || (!rep->body && rep->len))
 		web_reply_text(rep, 500, "internal error\n");
-	if (rep->body && rep->sensitive)
+	if (rep->stream)
+		resp = web_stream_response(rep->stream);
+	else if (rep->body && rep->sensitive)
 		resp = MHD_create_response_from_buffer_with_free_callback(rep->len, rep->body,
 		                                                           wipe_and_free);
 	else if (rep->body)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "bounds.h"
 #include "csrf.h"
@@ -19,6 +20,7 @@
 
 struct MHD_Daemon;
 struct MHD_Connection;
+struct MHD_Response;
 
 struct web_stats {
 	uint64_t requests;
@@ -67,6 +69,52 @@ struct web_req {
 	char arg[128];                /* {id} of the route, when it has one */
 };
 
+/*
+ * A response built in slices: the persona table can hold thousands of
+ * rows, and rendering them all at once would hold the loop (and every IPMI
+ * console) for as long. A stream renders WEB_STREAM_SLICE personas each
+ * time libmicrohttpd asks for more bytes; between slices the loop serves
+ * everything else. Personas are remembered by slot and generation, so one
+ * removed meanwhile is skipped, never dereferenced; each row shows its
+ * persona as it was when the row was rendered.
+ */
+struct persona_ref {
+	uint32_t slot;
+	uint32_t generation;
+};
+
+struct web_stream;
+typedef void (*stream_row_fn)(struct web_stream *s, struct persona *p, struct wbuf *b);
+typedef void (*stream_end_fn)(struct web_stream *s, struct wbuf *b);
+
+struct web_stream {
+	struct web *w;
+	struct persona_ref *order;    /* display order */
+	size_t n, next;
+	stream_row_fn row;
+	stream_end_fn end;            /* writes what follows the rows */
+	struct wbuf out;              /* rendered, not yet handed to MHD */
+	size_t out_off;
+	bool ended;
+	size_t rows;                  /* rows written so far */
+	char user[WEB_AUTH_MAX_USER + 1];
+	char local_host[64];
+	char q[128];                  /* the filter, "" for none */
+};
+
+/* Starts a stream over every persona, sorted by hostname then device ID;
+ * the caller writes the document's head into s->out. NULL on ENOMEM. */
+struct web_stream *web_stream_new(struct web_req *r, stream_row_fn row, stream_end_fn end);
+
+/* The MHD response that sends a stream (NULL on ENOMEM; the stream is
+ * freed then). */
+struct MHD_Response *web_stream_response(struct web_stream *s);
+/* MHD's content reader and free callback of a stream (exposed for tests):
+ * up to max bytes into buf; MHD_CONTENT_READER_END_OF_STREAM (-1) at the
+ * end, MHD_CONTENT_READER_END_WITH_ERROR (-2) if the buffer failed. */
+ssize_t web_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+void web_stream_free(void *cls);
+
 /* What a handler answers; web.c adds the common headers and sends it. */
 struct web_reply {
 	unsigned status;
@@ -78,6 +126,7 @@ struct web_reply {
 	char location[256];           /* for 303 */
 	const char *extra_name;       /* one more header, e.g. Retry-After */
 	char extra_value[128];
+	struct web_stream *stream;    /* instead of body: rendered as it is sent */
 };
 
 typedef void (*web_handler_fn)(struct web_req *r, struct web_reply *out);
@@ -99,6 +148,8 @@ void web_reply_text(struct web_reply *out, unsigned status, const char *text);
 void web_reply_buf(struct web_reply *out, unsigned status, const char *type,
                    struct wbuf *b);
 void web_reply_redirect(struct web_reply *out, const char *location);
+void web_reply_stream(struct web_reply *out, unsigned status, const char *type,
+                      struct web_stream *s);
 /* Wall clock in ms, for display and audit times. */
 uint64_t web_wall_ms(void);
 /* "web 127.0.0.1:40000 user admin" for audit entries and log lines. */
