@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,8 @@ bool secret_equals(const struct secret *s, const void *data, size_t len)
 	return CRYPTO_memcmp(s->buf, data, len) == 0;
 }
 
-int secret_random(void *buf, size_t n)
+static int getrandom_all(uint8_t *p, size_t n)
 {
-	uint8_t *p = buf;
 	while (n) {
 		ssize_t r = getrandom(p, n, 0);
 		if (r < 0) {
@@ -74,6 +74,55 @@ int secret_random(void *buf, size_t n)
 		p += r;
 		n -= (size_t)r;
 	}
+	return 0;
+}
+
+/*
+ * secret_random() draws through a small per-thread pool. The IPMI path asks
+ * for 4 to 16 bytes at a time, about ten times per session (session ID, Rc,
+ * an IV per encrypted reply), and on a virtual machine each getrandom()
+ * costs a system call worth more than the work around it; one call now
+ * fills RANDOM_POOL bytes. The pool only holds bytes nobody has been given:
+ * each byte handed out is wiped from it at once. Per thread, so no lock; a
+ * fork would copy it into the child, so a fork handler invalidates every
+ * pool and the child refills before it draws.
+ */
+#define RANDOM_POOL 512 /* bytes per refill */
+
+struct random_pool {
+	uint8_t buf[RANDOM_POOL];
+	size_t left;       /* unused bytes, at the end of buf */
+	unsigned fork_gen; /* fork_gen when filled */
+};
+
+static _Thread_local struct random_pool pool;
+static unsigned fork_gen; /* written only in a child right after fork */
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_after_fork(void) { fork_gen++; }
+static void pool_register(void) { pthread_atfork(NULL, NULL, pool_after_fork); }
+
+int secret_random(void *buf, size_t n)
+{
+	struct random_pool *rp = &pool;
+	uint8_t *from;
+
+	if (n > RANDOM_POOL / 4)
+		return getrandom_all(buf, n); /* large requests are rare */
+	pthread_once(&pool_once, pool_register);
+	if (rp->fork_gen != fork_gen || rp->left < n) {
+		if (getrandom_all(rp->buf, sizeof(rp->buf)) < 0) {
+			secret_wipe(rp->buf, sizeof(rp->buf));
+			rp->left = 0;
+			return -1;
+		}
+		rp->left = sizeof(rp->buf);
+		rp->fork_gen = fork_gen;
+	}
+	from = rp->buf + sizeof(rp->buf) - rp->left;
+	memcpy(buf, from, n);
+	secret_wipe(from, n);
+	rp->left -= n;
 	return 0;
 }
 

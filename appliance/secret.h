@@ -31,7 +31,9 @@ void secret_wipe(void *p, size_t n);
 /* Constant-time equality of two equal-length buffers. */
 bool secret_ct_equal(const void *a, const void *b, size_t n);
 
-/* Fill buf with n bytes from the kernel CSPRNG. 0 or -1. */
+/* Fill buf with n bytes from the kernel CSPRNG (getrandom), small requests
+ * through a per-thread pool refilled a few hundred bytes at a time. Safe
+ * from any thread. 0 or -1. */
 int secret_random(void *buf, size_t n);
 
 /*

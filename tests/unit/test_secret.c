@@ -1,0 +1,133 @@
+/*
+ * test_secret.c - secret_random() of appliance/secret.c: small requests come
+ * from a per-thread pool refilled from getrandom(), and no byte of it is ever
+ * handed out twice (not across refills, not to two threads, not to a forked
+ * child and its parent).
+ *
+ * The checks compare 16-byte draws: two equal draws from a working CSPRNG
+ * have probability 2^-128, so any equality is a served-twice bug.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "secret.h"
+
+#define DRAWS 200 /* 16-byte draws: several refills of the pool */
+
+static int cmp16(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+/* True when some two of the n 16-byte blocks at p are equal. */
+static bool any_repeat(uint8_t (*p)[16], size_t n)
+{
+	qsort(p, n, 16, cmp16);
+	for (size_t i = 1; i < n; i++)
+		if (memcmp(p[i - 1], p[i], 16) == 0)
+			return true;
+	return false;
+}
+
+static void test_draws_never_repeat(void **state)
+{
+	static uint8_t got[DRAWS][16];
+	(void)state;
+	for (size_t i = 0; i < DRAWS; i++)
+		assert_int_equal(secret_random(got[i], 16), 0);
+	assert_false(any_repeat(got, DRAWS));
+}
+
+static void test_odd_sizes_do_not_overlap(void **state)
+{
+	/* 4-byte and 16-byte draws interleaved, as session IDs and IVs are: no
+	 * 4-byte draw may reappear inside the 16-byte draws around it. (A
+	 * chance match is 2^-32 per place looked at, about 5,000 places.) */
+	static uint8_t got[DRAWS][16];
+	uint8_t id[DRAWS][4];
+	(void)state;
+	for (size_t i = 0; i < DRAWS; i++) {
+		assert_int_equal(secret_random(id[i], 4), 0);
+		assert_int_equal(secret_random(got[i], 16), 0);
+	}
+	for (size_t i = 0; i < DRAWS; i++)
+		for (size_t j = i ? i - 1 : 0; j <= i; j++)
+			assert_null(memmem(got[j], 16, id[i], 4));
+	assert_false(any_repeat(got, DRAWS));
+}
+
+static void test_large_request(void **state)
+{
+	uint8_t a[4096], b[4096], zero[64] = { 0 };
+	(void)state;
+	assert_int_equal(secret_random(a, sizeof(a)), 0);
+	assert_int_equal(secret_random(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_memory_not_equal(a + sizeof(a) - 64, zero, 64); /* filled to the end */
+}
+
+static void *thread_draws(void *arg)
+{
+	uint8_t (*out)[16] = arg;
+	for (size_t i = 0; i < DRAWS; i++)
+		if (secret_random(out[i], 16) < 0)
+			return (void *)1;
+	return NULL;
+}
+
+static void test_threads_get_different_bytes(void **state)
+{
+	static uint8_t got[2 * DRAWS][16];
+	pthread_t t;
+	void *rc = (void *)1;
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, thread_draws, got + DRAWS), 0);
+	assert_null(thread_draws(got));
+	assert_int_equal(pthread_join(t, &rc), 0);
+	assert_null(rc);
+	assert_false(any_repeat(got, 2 * DRAWS));
+}
+
+static void test_fork_child_gets_different_bytes(void **state)
+{
+	/* The parent's pool is warm; the child must not hand out the bytes the
+	 * parent will hand out next. */
+	uint8_t warm[16], parent[16], child[16];
+	int fds[2], status = 0;
+	(void)state;
+	assert_int_equal(secret_random(warm, sizeof(warm)), 0);
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t b[16];
+		int ok = secret_random(b, sizeof(b)) == 0 &&
+		         write(fds[1], b, sizeof(b)) == (ssize_t)sizeof(b);
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(secret_random(parent, sizeof(parent)), 0);
+	assert_int_equal(read(fds[0], child, sizeof(child)), (ssize_t)sizeof(child));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	assert_memory_not_equal(parent, child, sizeof(parent));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_draws_never_repeat),
+		cmocka_unit_test(test_odd_sizes_do_not_overlap),
+		cmocka_unit_test(test_large_request),
+		cmocka_unit_test(test_threads_get_different_bytes),
+		cmocka_unit_test(test_fork_child_gets_different_bytes),
+	};
+	return cmocka_run_group_tests_name("secret", tests, NULL, NULL);
+}
