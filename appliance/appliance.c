@@ -2,6 +2,7 @@
  * appliance.c - start-up order, signals, persona plumbing.
  */
 #include "appliance.h"
+#include "privdrop.h"
 #include "discovery.h"
 #include "log.h"
 #include "secret.h"
@@ -225,8 +226,13 @@ int appliance_start(struct appliance *a)
 {
 	char why[160];
 	const struct config *c = &a->cfg;
+	struct privdrop drop;
 
 	a->signal_fd = -1;
+	if (privdrop_plan(c->user, &drop, why, sizeof(why)) < 0) {
+		log_warnx("%s", why);
+		return -1;
+	}
 	a->loop = loop_new();
 	a->personas = persona_table_new();
 	if (!a->loop || !a->personas) {
@@ -276,6 +282,12 @@ int appliance_start(struct appliance *a)
 	};
 	if (web_start(&wd, &a->web) < 0)
 		return -1;
+	/* Everything that needs root is done: sockets bound, secrets and the
+	 * TLS key read, the state directory opened. */
+	if (privdrop_apply(&drop, c->state_dir, why, sizeof(why)) < 0) {
+		log_warnx("privileges: %s", why);
+		return -1;
+	}
 	log_info("metalbmc %s ready: %zu persona(s), cipher suites enabled:%s%s",
 	         METALBMC_VERSION, persona_count(a->personas),
 	         engine_suite_enabled(&a->engine, 3) ? " 3" : "",

@@ -79,6 +79,7 @@ static const struct key keys[] = {
 	{ "web.tls_key", "METALBMC_WEB_TLS_KEY", K_STR, F(tls_key), 0, 0 },
 	{ "state_dir", "METALBMC_STATE_DIR", K_STR, F(state_dir), 0, 0 },
 	{ "log_level", "METALBMC_LOG_LEVEL", K_LOGLEVEL, F(log_level), 0, 0 },
+	{ "user", "METALBMC_USER", K_STR, F(user), 0, 0 },
 };
 
 #undef F
@@ -956,6 +957,7 @@ void config_print(const struct config *c, FILE *out)
 	print_secret(out, "password", &c->web_password);
 	if (c->tls_cert[0])
 		fprintf(out, "  tls_cert: %s\n  tls_key: %s\n", c->tls_cert, c->tls_key);
+	fprintf(out, "user: \"%s\"\n", c->user);
 	fprintf(out, "state_dir: %s\nlog_level: %s\n", c->state_dir,
 	        log_level_name(c->log_level));
 	if (c->persona_count) {

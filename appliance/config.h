@@ -86,6 +86,8 @@ struct config {
 
 	/* general */
 	char state_dir[512];
+	char user[64];                    /* to become after binding when started as
+	                                   * root; "" = metalbmc, else nobody (privdrop.h) */
 	enum log_level log_level;
 	bool log_level_set;               /* given in file or env */
 

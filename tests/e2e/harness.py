@@ -31,6 +31,11 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 SANITIZER_ENV = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
+# FreeIPMI's tools and ip(8) live in /usr/sbin, which a non-login PATH
+# (a CI runner, sudo) may lack.
+for _d in ("/usr/sbin", "/sbin"):
+    if _d not in os.environ.get("PATH", "").split(":"):
+        os.environ["PATH"] = os.environ.get("PATH", "/usr/bin:/bin") + ":" + _d
 
 
 class Checks:
@@ -237,6 +242,21 @@ def scalar(v):
     return json.dumps(str(v))
 
 
+def _searchable_by_all(path):
+    """True when every directory from / down to path is o+x."""
+    p = os.path.abspath(path)
+    while True:
+        try:
+            if not os.stat(p).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+        parent = os.path.dirname(p)
+        if parent == p:
+            return True
+        p = parent
+
+
 class Daemon:
     """metalbmc under test. config is a dict (written as YAML, mode 0600);
     env adds environment variables. The shared IPMI listener is picked on a
@@ -274,6 +294,14 @@ class Daemon:
             self.web_port = int(web["listen"].rsplit(":", 1)[1])
         self.config["web"] = web
         self.config.setdefault("state_dir", os.path.join(self.wd, "%s-state" % self.name))
+        if os.geteuid() == 0 and "user" not in self.config and not _searchable_by_all(self.wd):
+            # Started as root the daemon drops to nobody after binding
+            # (appliance/privdrop.c) and must still reach its state_dir; a
+            # checkout under a private directory (0700 /root) would shut it
+            # out, so such runs keep root. test_secrets_privilege.py covers
+            # the drop itself.
+            self.config["user"] = "root"
+
         cfg_path = os.path.join(self.wd, "%s.yaml" % self.name)
         fd = os.open(cfg_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
