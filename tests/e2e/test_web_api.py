@@ -87,6 +87,9 @@ def main():
         checks.ok(r.status in (413, 431), "headers larger than the connection's memory: 413/431",
                   r.status)
 
+        r = web.request("HEAD", "/api/v1/personas")
+        checks.eq((r.status, r.body), (200, b""), "HEAD answers like GET, without a body")
+
         checks.start("JSON before any IPMI action")
         r = web.get("/api/v1/personas")
         checks.eq(r.status, 200, "/api/v1/personas answers 200")

@@ -97,7 +97,7 @@ def main():
         host = tagged[active]["hostname"]
         with Browser(wd) as b:
             tab = b.new_page()
-            tab.set_viewport(1440, 760)
+            tab.set_viewport(1440, 540)
             tab.set_basic_auth("admin", WEB_PW)
             tab.navigate("http://127.0.0.1:%d/" % d.web_port)
             hosts = tab.eval("Array.from(document.querySelectorAll("
