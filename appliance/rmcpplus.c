@@ -194,6 +194,7 @@ size_t rmcpplus_handle(struct engine *e, const struct engine_peer *from,
 
 	/* Confidentiality: when negotiated every payload must be encrypted. */
 	uint8_t plain[MAX_DATAGRAM];
+	size_t plain_len = 0; /* bytes of plain written, all that needs wiping */
 	const uint8_t *msg;
 	size_t mlen;
 	if (s->conf != CONF_NONE) {
@@ -209,7 +210,7 @@ size_t rmcpplus_handle(struct engine *e, const struct engine_peer *from,
 			return 0;
 		}
 		msg = plain;
-		mlen = (size_t)m;
+		mlen = plain_len = (size_t)m;
 	} else {
 		if (encrypted) {
 			e->stats.dropped_malformed++;
@@ -225,14 +226,14 @@ size_t rmcpplus_handle(struct engine *e, const struct engine_peer *from,
 	if (ptype != PAYLOAD_IPMI) {
 		/* SOL and the rest are not offered (Get Channel Payload Support). */
 		e->stats.dropped_malformed++;
-		secret_wipe(plain, sizeof(plain));
+		secret_wipe(plain, plain_len);
 		return 0;
 	}
 	uint8_t rmsg[MAX_DATAGRAM];
 	struct wcur mw = wcur_make(rmsg, sizeof(rmsg));
 	bool close_after = false;
 	bool have = engine_run_request(e, from, s, msg, mlen, &mw, &close_after);
-	secret_wipe(plain, sizeof(plain));
+	secret_wipe(plain, plain_len);
 	if (!have)
 		return 0;
 	size_t n = rmcpplus_wrap(e, s, rmsg, wcur_len(&mw), w);
