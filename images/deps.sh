@@ -20,8 +20,16 @@ case "${1:-build}" in
   *) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
 esac
 
+# A package whose command another vendor's package already provides counts
+# as installed: NodeSource's nodejs bundles npm and conflicts with Debian's.
+declare -A provided_by_command=([npm]=npm [nodejs]=node)
+
 missing=()
 for p in "${want[@]}"; do
+  cmd=${provided_by_command[$p]:-}
+  if [ -n "$cmd" ] && command -v "$cmd" >/dev/null 2>&1; then
+    continue
+  fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
