@@ -676,6 +676,9 @@ int web_start(const struct web_deps *deps, struct web **out)
 	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, WEB_MAX_PER_IP, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, WEB_CONN_MEMORY, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, WEB_CONN_TIMEOUT_S, NULL);
+	/* Refuse sloppy HTTP (an HTTP/1.1 request without Host, blanks
+	 * before a colon, ...) with 400 instead of guessing. */
+	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w);
 	if (w->tls) {
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, w->tls_cert);

@@ -7,11 +7,13 @@ or in the log, except the one password the reveal form is asked for."""
 import json
 import os
 import re
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks, Daemon, IpmiShell, free_port, ipmitool, workdir  # noqa: E402
-from web_helpers import Web, check_security_headers, csrf_token, derived_password, scan_responses  # noqa: E402
+from web_helpers import (Web, basic, check_security_headers, csrf_token, derived_password,  # noqa: E402
+                         scan_responses)
 
 MASTER = "e2e-master-secret-web-api-0123456789"
 WEB_PW = "e2e-web-password-Zq81xT"
@@ -20,6 +22,20 @@ DEV1 = "5e1f0c1a-0000-4000-8000-00000000a001"
 DEV2 = "5e1f0c1a-0000-4000-8000-00000000a002"
 DEV3 = "5e1f0c1a-0000-4000-8000-00000000a003"
 EVIL = "lab<script>alert(1)</script>&'\""
+
+
+def raw_status(port, data):
+    """Sends raw bytes, returns the status code of the answer (0 if none)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        got = b""
+        while b"\r\n" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+    parts = got.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
 def persona(doc, pid):
@@ -89,6 +105,16 @@ def main():
 
         r = web.request("HEAD", "/api/v1/personas")
         checks.eq((r.status, r.body), (200, b""), "HEAD answers like GET, without a body")
+
+        checks.eq(raw_status(d.web_port, b"GET / HTTP/1.1\r\n\r\n"), 400,
+                  "HTTP/1.1 without a Host header: 400")
+        checks.eq(raw_status(d.web_port, b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"),
+                  400, "a header line without a colon: 400")
+        checks.eq(raw_status(d.web_port, (
+            "POST /admin/poll HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 1000000\r\n\r\n" % basic("admin", WEB_PW)).encode()), 413,
+            "a declared body over the limit: 413 before it is sent")
 
         checks.start("JSON before any IPMI action")
         r = web.get("/api/v1/personas")
