@@ -177,7 +177,13 @@ static void row(struct wbuf *b, const struct persona *p, const struct view_perso
 	LIT(b, "</td>\n<td data-col=\"power\">");
 	badge(b, v->power_class, p->power_transition ? "changing" : v->power);
 	LIT(b, "</td>\n<td data-col=\"reach\"><code>");
-	H(b, v->host);
+	if (strchr(v->host, ':')) { /* IPv6: [addr]:port */
+		LIT(b, "[");
+		H(b, v->host);
+		LIT(b, "]");
+	} else {
+		H(b, v->host);
+	}
 	NUM(b, ":%u", (unsigned)v->port);
 	LIT(b, "</code><div class=\"sub\">user <code>");
 	H(b, v->user);

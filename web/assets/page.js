@@ -42,7 +42,8 @@
     if (!p.enabled) host.append(' ', badge('off', 'disabled'));
     host.append(el('div', 'sub', p.short_id));
 
-    const reach = el('td', null, el('code', null, p.reach.host + ':' + p.reach.port));
+    const addr = p.reach.host.includes(':') ? '[' + p.reach.host + ']' : p.reach.host;
+    const reach = el('td', null, el('code', null, addr + ':' + p.reach.port));
     const sub = el('div', 'sub', 'user ', el('code', null, p.reach.user));
     if (p.reach.kind !== 'shared')
       sub.append(' · ' + (p.reach.kind === 'own_port' ? 'own port' : 'own address'));
