@@ -888,9 +888,16 @@ int config_load(struct config *c, const char *path, FILE *err)
 	/* The environment wins over the file; a *_FILE variable after its
 	 * plain sibling in the table, so the file form wins when both are set. */
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v = keys[i].env ? getenv(keys[i].env) : NULL;
+		char *v = keys[i].env ? getenv(keys[i].env) : NULL;
 		if (v && *v)
 			apply(c, &keys[i], keys[i].env, v, &o);
+		if (v && keys[i].type == K_SECRET) {
+			/* The secret now lives in its own buffer: scrub the
+			 * environment's copy, so no child process inherits it and
+			 * no later read of the environment finds it. */
+			secret_wipe(v, strlen(v));
+			unsetenv(keys[i].env);
+		}
 	}
 	if (o.errors)
 		return -1;
