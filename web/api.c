@@ -306,13 +306,44 @@ static int newest_first(const void *a, const void *b)
 	return (x->e->wall_ms < y->e->wall_ms) - (x->e->wall_ms > y->e->wall_ms);
 }
 
+/* Min-heap on time: the oldest of the kept events on top. */
+static void sift_down(struct event_ref *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && h[l].e->wall_ms < h[m].e->wall_ms)
+			m = l;
+		if (r < n && h[r].e->wall_ms < h[m].e->wall_ms)
+			m = r;
+		if (m == i)
+			return;
+		struct event_ref t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void sift_up(struct event_ref *h, size_t i)
+{
+	while (i > 0 && h[(i - 1) / 2].e->wall_ms > h[i].e->wall_ms) {
+		struct event_ref t = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/* The newest `limit` events of all personas: a bounded heap keeps the
+ * newest seen so far, so a big fleet costs O(events x log limit), not a
+ * sort of every event. */
 void api_events(struct web_req *r, struct web_reply *out)
 {
 	const struct persona_table *t = r->w->d.personas;
 	const char *ls = web_query(r, "limit");
 	unsigned long limit = WEB_EVENTS_DEFAULT;
-	size_t n = 0, cap = persona_count(t) * PERSONA_EVENTS;
-	struct event_ref *refs;
+	size_t n = 0, cap;
+	struct event_ref *heap;
 	json_t *doc, *arr;
 
 	if (ls) {
@@ -324,8 +355,11 @@ void api_events(struct web_req *r, struct web_reply *out)
 			return;
 		}
 	}
-	refs = calloc(cap ? cap : 1, sizeof(*refs));
-	if (!refs) {
+	cap = persona_count(t) * PERSONA_EVENTS;
+	if (cap > limit)
+		cap = limit;
+	heap = calloc(cap ? cap : 1, sizeof(*heap));
+	if (!heap) {
 		web_reply_text(out, 500, "out of memory\n");
 		return;
 	}
@@ -334,16 +368,23 @@ void api_events(struct web_req *r, struct web_reply *out)
 		if (!p)
 			continue;
 		unsigned total = p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
-		for (unsigned k = 0; k < total && n < cap; k++)
-			refs[n++] = (struct event_ref){ p, &p->events[(p->event_next - 1 - k) %
-			                                              PERSONA_EVENTS] };
+		for (unsigned k = 0; k < total; k++) {
+			struct event_ref ref = { p, &p->events[(p->event_next - 1 - k) % PERSONA_EVENTS] };
+			if (n < cap) {
+				heap[n] = ref;
+				sift_up(heap, n++);
+			} else if (cap && ref.e->wall_ms > heap[0].e->wall_ms) {
+				heap[0] = ref;
+				sift_down(heap, n, 0);
+			}
+		}
 	}
-	qsort(refs, n, sizeof(*refs), newest_first);
+	qsort(heap, n, sizeof(*heap), newest_first);
 	doc = json_object();
 	arr = json_array();
-	for (size_t i = 0; i < n && i < limit; i++)
-		json_array_append_new(arr, event_json(refs[i].p, refs[i].e, true));
-	free(refs);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, event_json(heap[i].p, heap[i].e, true));
+	free(heap);
 	json_object_set_new(doc, "events", arr);
 	reply_json(out, 200, doc);
 }
