@@ -61,7 +61,7 @@ def main():
     # verify checks that ExecStart's binary exists: point it at the build's.
     local = os.path.join(wd, "metalbmc.service")
     with open(local, "w") as f:
-        f.write(re.sub(r"^ExecStart=/usr/bin/metalbmc", "ExecStart=" + os.path.abspath(BIN),
+        f.write(re.sub(r"^ExecStart=/usr/sbin/metalbmc", "ExecStart=" + os.path.abspath(BIN),
                        text, flags=re.M))
     with ck.section("systemd-analyze verify"):
         rc, out = run(["systemd-analyze", "verify", local], timeout=60)
