@@ -35,11 +35,12 @@ def main():
     key_body = "".join(key_text.strip().splitlines()[1:-1])  # the base64, no armour
 
     checks.start("https with a configured certificate")
+    # The password from the environment this time (METALBMC_WEB_PASSWORD).
     d = Daemon(wd, config={
         "ipmi": {"credential_secret": "e2e-master-secret-web-tls-00000001"},
-        "web": {"user": "admin", "password": WEB_PW, "tls_cert": cert, "tls_key": key},
+        "web": {"user": "admin", "tls_cert": cert, "tls_key": key},
         "personas": [{"name": "tls1", "hostname": "tls-01", "device_id": DEV}],
-    })
+    }, env={"METALBMC_WEB_PASSWORD": WEB_PW})
     d.start()
     try:
         web = Web(d.web_port, auth=("admin", WEB_PW), tls=True, cafile=cert)
