@@ -20,8 +20,11 @@
 
 /* Login throttling (throttle.c) */
 #define THROTTLE_SLOTS          4096 /* sources tracked at once */
-#define THROTTLE_SETUP_BURST    20   /* session setups a source may start at once */
-#define THROTTLE_SETUP_PER_S    10   /* session setups per second sustained per source */
+/* Per source, generous on purpose: one provisioning controller (Ironic,
+ * MAAS) polls the power state of a whole fleet from one address. Guessing
+ * is stopped by the failed-login lock-out below, not by these. */
+#define THROTTLE_SETUP_BURST    200  /* session setups a source may start at once */
+#define THROTTLE_SETUP_PER_S    100  /* session setups per second sustained per source */
 #define THROTTLE_FAIL_FREE      5    /* failed logins before a source is slowed down */
 #define THROTTLE_LOCK_MS_MAX    60000 /* ms: longest lock-out after repeated failures */
 

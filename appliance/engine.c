@@ -137,6 +137,31 @@ static void abandon_stale_pending(struct engine *e, struct session *s)
 	}
 }
 
+/*
+ * A console that got RAKP 2 and never sent RAKP 3 most likely found that
+ * our RAKP 2 code did not match its password (ipmitool and pyghmi simply
+ * stop), or it only came for the password hash (CVE-2013-4786). Either way
+ * it counts as a failed login for its source when the handshake times out.
+ */
+static void count_abandoned_handshake(struct engine *e, struct session *s)
+{
+	struct engine_peer from;
+	char who[128];
+
+	if (s->state != SESS_RAKP2)
+		return;
+	e->stats.login_failures++;
+	throttle_fail(e->throttle, (const struct sockaddr *)&s->peer, e->now);
+	if (!s->persona)
+		return;
+	memset(&from, 0, sizeof(from));
+	memcpy(&from.addr, &s->peer, sizeof(from.addr));
+	from.addr_len = s->peer_len;
+	engine_describe_peer(&from, s->user, s->user_len, who, sizeof(who));
+	persona_log_event(s->persona, "login failed (no RAKP 3: wrong password at the console?)",
+	                  who, RMCPP_INVALID_ICV);
+}
+
 static void session_timer_fired(struct loop *l, struct loop_timer *t)
 {
 	struct engine *e = t->arg;
@@ -152,6 +177,7 @@ static void session_timer_fired(struct loop *l, struct loop_timer *t)
 		return;
 	}
 	e->stats.sessions_expired++;
+	count_abandoned_handshake(e, s);
 	engine_end_session(e, s, s->state == SESS_ACTIVE ? "idle timeout"
 	                                                 : "handshake timeout");
 }
@@ -205,6 +231,7 @@ static void reap_expired(struct engine *e)
 		struct session *s = &e->sessions.slots[i];
 		if (s->state != SESS_FREE && session_deadline(e, s) <= e->now) {
 			e->stats.sessions_expired++;
+			count_abandoned_handshake(e, s);
 			engine_end_session(e, s, "expired");
 		}
 	}

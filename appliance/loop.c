@@ -37,6 +37,7 @@ struct loop {
 	struct posted *post_head, *post_tail;
 	struct epoll_event *batch; /* events being dispatched right now */
 	int batch_len;
+	bool firing;               /* inside fire_timers() */
 };
 
 uint64_t loop_clock_ms(void)
@@ -160,6 +161,8 @@ void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg)
 
 void loop_timer_at(struct loop *l, struct loop_timer *t, uint64_t deadline)
 {
+	if (l->firing && deadline <= l->now)
+		deadline = l->now + 1;
 	t->deadline_ms = deadline;
 	if (loop_timer_armed(t))
 		heap_update(&l->timers, t);
@@ -202,15 +205,20 @@ int loop_post(struct loop *l, loop_job_fn fn, void *arg)
 
 static void fire_timers(struct loop *l)
 {
+	/* A timer re-armed for "now" from its own callback must wait for the
+	 * next iteration (loop_timer_at moves it 1 ms on), or it would fire
+	 * again in this pass and starve the descriptors. */
 	uint64_t now = l->now;
 	struct loop_timer *t;
 
+	l->firing = true;
 	while ((t = heap_top(&l->timers)) && t->deadline_ms <= now) {
 		heap_remove(&l->timers, t);
 		t->fn(l, t);
 		if (l->stop)
-			return;
+			break;
 	}
+	l->firing = false;
 }
 
 int loop_run(struct loop *l)
