@@ -45,6 +45,11 @@ struct throttle *throttle_new(unsigned per_s, unsigned burst)
 
 void throttle_free(struct throttle *t) { free(t); }
 
+void throttle_reset(struct throttle *t)
+{
+	memset(t->slots, 0, sizeof(t->slots));
+}
+
 uint64_t throttle_source_key(const struct sockaddr *sa)
 {
 	uint8_t b[16];

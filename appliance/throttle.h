@@ -19,6 +19,8 @@ struct throttle;
 /* per_s: sustained setups per second per source; burst: bucket size. */
 struct throttle *throttle_new(unsigned per_s, unsigned burst);
 void throttle_free(struct throttle *t);
+/* Forgets every source (fuzz targets reuse one table between inputs). */
+void throttle_reset(struct throttle *t);
 
 enum throttle_verdict {
 	THROTTLE_OK = 0,

@@ -51,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct tc_world w;
+	/* one world per configuration, built once, reset for every input */
+	static struct tc_world worlds[2];
+	static bool ready[2];
 	struct tc c;
 	uint8_t buf[MAX_DATAGRAM + 64];
 	const uint8_t *rec;
@@ -63,25 +65,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 
-	fuzz_quiet_logs();
-	tc_seed(1);
-	tc_default_config(&w.cfg);
-	w.cfg.max_sessions = 16; /* small: eviction and the caps get exercised */
-	if (hdr & 1) {
-		static const uint8_t ids[] = { 0, 1, 2, 3, 17 };
-		memcpy(w.cfg.cipher_suites, ids, sizeof(ids));
-		w.cfg.cipher_suite_count = sizeof(ids);
-		w.cfg.allow_cipher_zero = true;
-		w.cfg.allow_ipmi15 = true;
+	struct tc_world *wp = &worlds[hdr & 1];
+	if (!ready[hdr & 1]) {
+		fuzz_quiet_logs();
+		tc_default_config(&wp->cfg);
+		wp->cfg.max_sessions = 16; /* small: eviction and the caps get exercised */
+		if (hdr & 1) {
+			static const uint8_t ids[] = { 0, 1, 2, 3, 17 };
+			memcpy(wp->cfg.cipher_suites, ids, sizeof(ids));
+			wp->cfg.cipher_suite_count = sizeof(ids);
+			wp->cfg.allow_cipher_zero = true;
+			wp->cfg.allow_ipmi15 = true;
+		}
+		if (tc_world_init(wp) < 0)
+			abort();
+		ready[hdr & 1] = true;
 	}
-	if (tc_world_init(&w) < 0)
-		abort();
-	tc_world_add(&w, "node1", "fuzz-password-1");
-	tc_world_add(&w, "a", "fuzz-password-2");
+	tc_world_add(wp, "a", "fuzz-password-2");
 
 	char ip[16];
 	snprintf(ip, sizeof(ip), "127.0.0.%u", 1u + ((hdr >> 1) & 3));
-	tc_init(&c, &w, ip, 4242, 17, "node1", "fuzz-password-1");
+	tc_init(&c, wp, ip, 4242, 17, "node1", "fuzz-password-1");
 	while (fuzz_next_record(&data, &size, &rec, &rec_len)) {
 		if (rec_len > MAX_DATAGRAM)
 			rec_len = MAX_DATAGRAM;
@@ -89,13 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *d = malloc(rec_len ? rec_len : 1);
 		memcpy(d, rec, rec_len);
 		if (hdr & 8)
-			patch_sid(d, rec_len, newest_session(&w.e));
-		size_t n = engine_handle(&w.e, &c.peer, d, rec_len, buf, sizeof(buf));
+			patch_sid(d, rec_len, newest_session(&wp->e));
+		size_t n = engine_handle(&wp->e, &c.peer, d, rec_len, buf, sizeof(buf));
 		if (n > MAX_DATAGRAM)
 			abort(); /* a reply must fit one datagram */
 		free(d);
-		w.e.now += 7;
+		wp->e.now += 7;
 	}
-	tc_world_free(&w);
+	tc_world_reset(wp);
 	return 0;
 }

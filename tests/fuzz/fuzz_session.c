@@ -49,17 +49,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 
-	fuzz_quiet_logs();
+	static bool ready;
+	if (!ready) {
+		fuzz_quiet_logs();
+		tc_default_config(&w.cfg);
+		static const uint8_t ids[] = { 0, 1, 2, 3, 17 };
+		memcpy(w.cfg.cipher_suites, ids, sizeof(ids));
+		w.cfg.cipher_suite_count = sizeof(ids);
+		w.cfg.allow_cipher_zero = true;
+		w.cfg.allow_ipmi15 = true;
+		w.cfg.max_sessions = 16;
+		if (tc_world_init(&w) < 0)
+			abort();
+		ready = true;
+	}
 	tc_seed(2);
-	tc_default_config(&w.cfg);
-	static const uint8_t ids[] = { 0, 1, 2, 3, 17 };
-	memcpy(w.cfg.cipher_suites, ids, sizeof(ids));
-	w.cfg.cipher_suite_count = sizeof(ids);
-	w.cfg.allow_cipher_zero = true;
-	w.cfg.allow_ipmi15 = true;
-	w.cfg.max_sessions = 16;
-	if (tc_world_init(&w) < 0)
-		abort();
 	tc_world_add(&w, "node1", "fuzz-password-1");
 	tc_world_add(&w, "node2", "fuzz-password-2");
 
@@ -118,6 +122,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		w.e.now += 3;
 	}
-	tc_world_free(&w);
+	tc_world_reset(&w);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "ipmi.h"
 #include "ipmi_msg.h"
 #include "secret.h"
+#include "throttle.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -62,6 +63,21 @@ void tc_world_free(struct tc_world *w)
 	persona_table_free(w->personas);
 	w->personas = NULL;
 	config_free(&w->cfg);
+}
+
+void tc_world_reset(struct tc_world *w)
+{
+	for (size_t i = 0; i < w->e.sessions.cap; i++)
+		if (w->e.sessions.slots[i].state != SESS_FREE)
+			engine_end_session(&w->e, &w->e.sessions.slots[i], "reset");
+	w->e.sessions.next_handle = 0;
+	throttle_reset(w->e.throttle);
+	memset(&w->e.stats, 0, sizeof(w->e.stats));
+	w->e.token_counter = 0;
+	w->e.now = 1000;
+	persona_table_free(w->personas);
+	w->personas = persona_table_new();
+	w->e.personas = w->personas;
 }
 
 struct persona *tc_world_add(struct tc_world *w, const char *name, const char *password)

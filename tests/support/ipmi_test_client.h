@@ -39,6 +39,12 @@ int tc_rand(void *buf, size_t n);
 void tc_default_config(struct config *cfg);
 int tc_world_init(struct tc_world *w);
 void tc_world_free(struct tc_world *w);
+/* Back to the state tc_world_init left (no sessions, no throttle state,
+ * an empty persona table, now = 1000 ms) without freeing the big tables:
+ * fuzz targets call it at the end of every input, so each input starts from
+ * the same place, and what an input allocates it also frees (libFuzzer
+ * takes an imbalance for a leak and runs LeakSanitizer). */
+void tc_world_reset(struct tc_world *w);
 /* A config persona: routing name, password, local backend, power on. */
 struct persona *tc_world_add(struct tc_world *w, const char *name, const char *password);
 
