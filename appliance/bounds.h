@@ -65,7 +65,9 @@
 #define API_RETRY_AFTER_NONE_MS 2000  /* ms: hold after a 429 without Retry-After */
 #define API_MAX_PAGES           1000  /* pages of one project listing */
 #define API_MAX_PER_PAGE        1000  /* devices per page (the API's maximum) */
-#define API_DEFAULT_PER_PAGE    500   /* devices per page unless configured */
+#define API_DEFAULT_PER_PAGE    100   /* devices per page unless configured: decoding
+                                       * one holds the loop ~2 ms (500: ~60 ms;
+                                       * docs/performance.md, "Discovery") */
 #define API_MAX_TOTAL           200000 /* devices one listing may claim */
 #define MAX_TAGS_PER_DEVICE     64    /* tags kept per device; more are ignored */
 #define MAX_TAG_BYTES           256   /* bytes: a longer tag is ignored */

@@ -268,8 +268,9 @@ static void on_http_done(void *arg, const struct http_response *r)
 		pump(q);
 		return;
 	}
-	log_debug("api: %s %.*s -> %d (%llu ms, %zu bytes)", http_method_name(c->method),
-	          160, c->path, r->status, (unsigned long long)r->elapsed_ms, r->len);
+	if (!(r->status >= 200 && r->status < 300))
+		log_debug("api: %s %.*s -> %d (%llu ms)", http_method_name(c->method), 160,
+		          c->path, r->status, (unsigned long long)r->elapsed_ms);
 	if (r->status == 429) {
 		q->stats.rate_limited++;
 		c->rate_waits++;
@@ -292,7 +293,13 @@ static void on_http_done(void *arg, const struct http_response *r)
 	}
 	if (r->status >= 200 && r->status < 300) {
 		char why[160] = "";
-		if (c->decode && c->decode(c->arg, r->body, r->len, why, sizeof(why)) < 0) {
+		uint64_t t0 = loop_clock_ms();
+		int drc = c->decode ? c->decode(c->arg, r->body, r->len, why, sizeof(why)) : 0;
+		log_debug("api: %s %.*s -> %d (%llu ms, %zu bytes, decoded in %llu ms)",
+		          http_method_name(c->method), 160, c->path, r->status,
+		          (unsigned long long)r->elapsed_ms, r->len,
+		          (unsigned long long)(loop_clock_ms() - t0));
+		if (drc < 0) {
 			c->last_malformed = true;
 			snprintf(c->last_why, sizeof(c->last_why), "malformed answer: %s", why);
 			note_error(q, c, c->last_why);

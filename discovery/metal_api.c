@@ -16,12 +16,13 @@
  * carry other fields we do read (plan, facility, operating_system) are
  * trimmed by their dotted sub-fields, as the spec's exclude allows. */
 const char metal_exclude[] =
-	"actions,created_by,customdata,hardware_reservation,ip_addresses,"
-	"network_ports,project_lite,provisioning_events,root_password,ssh_keys,"
-	"storage,userdata,volumes,facility.address,facility.features,"
-	"facility.ip_ranges,operating_system.pricing,"
-	"operating_system.provisionable_on,plan.available_in,"
-	"plan.available_in_metros,plan.pricing,plan.specs";
+	"actions,created_by,customdata,description,hardware_reservation,"
+	"ip_addresses,network_ports,project_lite,provisioning_events,"
+	"root_password,ssh_keys,storage,userdata,volumes,facility.address,"
+	"facility.features,facility.ip_ranges,facility.metro,"
+	"operating_system.pricing,operating_system.provisionable_on,"
+	"plan.available_in,plan.available_in_metros,plan.categories,"
+	"plan.deployment_types,plan.pricing,plan.specs";
 
 /* ---- requests ------------------------------------------------------------- */
 

@@ -256,7 +256,8 @@ static void complete_poll(struct project_poll *pp)
 		         rs.absent_once, rs.failed ? ", some could not be added" : "");
 	else
 		log_debug("discovery: project %s: %zu device(s), %zu page(s), %llu ms, "
-		          "no change", pp->id, total, n, (unsigned long long)took);
+		          "no change (reconcile %llu ms)", pp->id, total, n,
+		          (unsigned long long)took, (unsigned long long)(t1 - t0));
 	end_poll(pp, true, why);
 	if (need_confirm)
 		schedule_soon(pl, CONFIRM_POLL_MS);
