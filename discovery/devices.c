@@ -159,6 +159,7 @@ bool devrec_observe(struct devrec *r, const struct metal_device *d, uint64_t now
 	if (d->observed_ms < r->observed_ms)
 		return false;
 	r->observed_ms = d->observed_ms;
+	r->state_changed = strcmp(r->state, d->state) != 0;
 	snprintf(r->state, sizeof(r->state), "%s", d->state);
 	r->always_pxe = d->always_pxe;
 	if (!d->ipxe_script_url || !r->ipxe_script_url ||

@@ -34,6 +34,7 @@ struct devrec {
 	char os_slug[64];
 	char sos[128];
 	uint64_t observed_ms;               /* send time of the answer behind them */
+	bool state_changed;                 /* the last answer taken moved the state */
 
 	unsigned missing;                   /* complete polls of its project without it */
 	uint64_t seen_generation;           /* listing that last had it (reconcile.c) */

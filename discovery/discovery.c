@@ -75,9 +75,14 @@ static void hook_observed(void *arg, struct devrec *r)
 	bool boot_pending = backend_metal_observed(&d->metal, r);
 	uint64_t now = loop_now(d->a->loop);
 
-	if (metal_state_transition(r->state) || boot_pending)
+	/* A transition is watched when it starts (or an action of ours
+	 * expects one), not again at every poll: a device stuck in one would
+	 * otherwise be refreshed every second for good. */
+	bool entering = metal_state_transition(r->state) &&
+	                (r->state_changed || now < r->expect_until_ms);
+	if (boot_pending || entering)
 		poller_watch(d->poller, r, FAST_REFRESH_LIMIT_MS);
-	else if (r->watched && now >= r->expect_until_ms)
+	else if (r->watched && !metal_state_transition(r->state) && now >= r->expect_until_ms)
 		poller_unwatch(d->poller, r);
 }
 
