@@ -470,10 +470,17 @@ int assign_save(struct assign *a)
 	}
 	free(text);
 	if (rc < 0) {
-		log_warn("discovery: cannot write %s", a->path);
+		/* Tried again at every change and poll: said once, not each time. */
+		if (!a->save_failed)
+			log_warn("discovery: cannot write %s (assignments kept in memory; "
+			         "trying again at every poll)", a->path);
+		a->save_failed = true;
 		unlink(tmp);
 		return -1;
 	}
+	if (a->save_failed)
+		log_info("discovery: %s written again", a->path);
+	a->save_failed = false;
 	/* The rename is durable once the directory is. */
 	snprintf(dir, sizeof(dir), "%s", a->path);
 	char *slash = strrchr(dir, '/');

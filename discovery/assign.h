@@ -47,6 +47,7 @@ struct assign {
 	uint8_t held[65536 / 8];        /* ports held by some entry */
 	uint16_t hint;                  /* where the next auto search starts */
 	bool dirty;
+	bool save_failed;               /* the last write failed (logged once) */
 };
 
 /* Loads dir/assignments.json if present. A file that cannot be read as
