@@ -67,9 +67,11 @@ for t in "${targets[@]}"; do
   fi
   seeds=()
   [ -d "$here/corpus/$t" ] && seeds=("$here/corpus/$t")
+  dict=()
+  [ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
   # -use_value_profile helps past the checksums and magic numbers
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-         -print_final_stats=1 -use_value_profile=1 -artifact_prefix="$art/" \
+         -print_final_stats=1 -use_value_profile=1 -artifact_prefix="$art/" "${dict[@]}" \
          "$work" "${seeds[@]}" >>"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
