@@ -3,6 +3,7 @@
  * reconcile.h.
  */
 #include "reconcile.h"
+#include "config.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -168,6 +169,19 @@ void reconcile_retire(struct reconcile_ctx *x, struct devrec *r, const char *why
 	devtable_remove(x->devs, r);
 }
 
+/* The persona's own allow-list from its ipmi.allow tag (validated by
+ * tags.c; cleared when the tag goes away). */
+static void apply_allow(struct persona *p, const struct tag_config *tc)
+{
+	struct cidr_list l;
+	char bad[64];
+
+	if (!tc->allow[0] || config_parse_cidr_list(tc->allow, &l, bad, sizeof(bad)) < 0)
+		l.len = 0;
+	if (persona_set_allowed_sources(p, &l) < 0)
+		log_warnx("persona %s: out of memory for its allow-list", p->user);
+}
+
 static void add_persona(struct reconcile_ctx *x, struct devrec *r,
                         struct metal_device *d, const char *project_id,
                         struct reconcile_stats *st)
@@ -181,6 +195,7 @@ static void add_persona(struct reconcile_ctx *x, struct devrec *r,
 		return;
 	}
 	set_identity(p, d, &r->tags, project_id);
+	apply_allow(p, &r->tags);
 	p->backend = x->backend;
 	devtable_bind(x->devs, r, p);
 	if (x->hooks.set_password && x->hooks.set_password(x->hooks.arg, p) < 0) {
@@ -217,6 +232,7 @@ static bool update_persona(struct reconcile_ctx *x, struct devrec *r,
 		changed = true;
 	}
 	if (tags_changed) {
+		apply_allow(p, tc);
 		settle_addressing(x, r, st);
 	} else if ((p->own_port || p->own_address[0]) && !p->listener &&
 	           x->hooks.open_listener && x->hooks.open_listener(x->hooks.arg, p) == 0) {

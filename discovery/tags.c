@@ -2,6 +2,7 @@
  * tags.c - the ipmi tag grammar; see tags.h.
  */
 #include "tags.h"
+#include "config.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #define PREFIX_LEN 4
 
 /* One bit per key, so a repeated key is noticed. */
-enum { SEEN_ENABLE = 1, SEEN_PORT = 2, SEEN_ADDRESS = 4, SEEN_USER = 8, SEEN_BACKEND = 16 };
+enum { SEEN_ENABLE = 1, SEEN_PORT = 2, SEEN_ADDRESS = 4, SEEN_USER = 8, SEEN_BACKEND = 16,
+       SEEN_ALLOW = 32 };
 
 static void report(tags_bad_fn bad, void *arg, struct tag_config *out, const char *tag,
                    const char *reason)
@@ -120,8 +122,10 @@ void tags_apply(const char *tag, struct tag_config *out, unsigned *seen,
 		bit = SEEN_USER;
 	else if (klen == 7 && memcmp(key, "backend", 7) == 0)
 		bit = SEEN_BACKEND;
+	else if (klen == 5 && memcmp(key, "allow", 5) == 0)
+		bit = SEEN_ALLOW;
 	else {
-		report(bad, arg, out, tag, "unknown key (port, address, user, backend)");
+		report(bad, arg, out, tag, "unknown key (port, address, user, backend, allow)");
 		return;
 	}
 	if (*seen & bit) {
@@ -160,6 +164,20 @@ void tags_apply(const char *tag, struct tag_config *out, unsigned *seen,
 		}
 		snprintf(out->backend, sizeof(out->backend), "%s", v);
 		break;
+	case SEEN_ALLOW: {
+		/* Checked here, parsed again when applied: a device record keeps
+		 * the text, not 64 parsed entries. */
+		struct cidr_list l;
+		char item[64];
+		if (strlen(v) >= sizeof(out->allow) ||
+		    config_parse_cidr_list(v, &l, item, sizeof(item)) < 0 || l.len == 0) {
+			report(bad, arg, out, tag, "allow is a comma-separated list of addresses "
+			                           "or CIDRs (at most 64)");
+			return;
+		}
+		snprintf(out->allow, sizeof(out->allow), "%s", v);
+		break;
+	}
 	}
 	*seen |= bit;
 }
@@ -183,5 +201,6 @@ bool tag_config_equal(const struct tag_config *a, const struct tag_config *b)
 {
 	return a->enabled == b->enabled && a->port_mode == b->port_mode &&
 	       a->port == b->port && strcmp(a->address, b->address) == 0 &&
-	       strcmp(a->user, b->user) == 0 && strcmp(a->backend, b->backend) == 0;
+	       strcmp(a->user, b->user) == 0 && strcmp(a->backend, b->backend) == 0 &&
+	       strcmp(a->allow, b->allow) == 0;
 }

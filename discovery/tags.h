@@ -10,6 +10,9 @@
  *   ipmi.user=NAME      routing name on the shared listener instead of the
  *                       short_id (1-16 of [A-Za-z0-9._-])
  *   ipmi.backend=metal  where power and boot go (only "metal" today)
+ *   ipmi.allow=CIDR,... only these sources may log in to the persona
+ *                       (addresses or CIDRs, comma-separated; on top of the
+ *                       global ipmi.allowed_sources)
  *
  * Keys and values are case-sensitive. A tag that starts "ipmi=" or "ipmi."
  * but does not fit is reported and ignored; the rest of the tags still
@@ -34,6 +37,7 @@ struct tag_config {
 	char address[64];               /* "" = the shared listener's address */
 	char user[MAX_USER_NAME + 1];   /* "" = the device's short_id */
 	char backend[16];               /* "metal" */
+	char allow[MAX_TAG_BYTES];      /* ipmi.allow value, checked; "" = any source */
 	unsigned malformed;             /* ipmi tags ignored */
 };
 

@@ -213,6 +213,34 @@ static void without_callback_and_equality(void **state)
 	assert_false(c.enabled);
 }
 
+static void allow_list(void **state)
+{
+	struct bad_log b;
+	(void)state;
+	const char *ok[] = { "ipmi=enabled", "ipmi.allow=10.0.0.0/8, 192.0.2.7,2001:db8::/32", NULL };
+	struct tag_config tc = parse(ok, &b);
+	assert_string_equal(tc.allow, "10.0.0.0/8, 192.0.2.7,2001:db8::/32");
+	assert_int_equal(b.n, 0);
+	/* a bad entry spoils the tag (ignored, reported), not the persona */
+	const char *bad[] = { "ipmi=enabled", "ipmi.allow=10.0.0.0/8,nope", NULL };
+	tc = parse(bad, &b);
+	assert_true(tc.enabled);
+	assert_string_equal(tc.allow, "");
+	assert_int_equal(b.n, 1);
+	assert_string_equal(b.last_tag, "ipmi.allow=10.0.0.0/8,nope");
+	const char *empty[] = { "ipmi=enabled", "ipmi.allow=", NULL };
+	tc = parse(empty, &b);
+	assert_string_equal(tc.allow, "");
+	assert_int_equal(b.n, 1);
+	/* the first one counts; a change is a change */
+	const char *two[] = { "ipmi.allow=127.0.0.2", "ipmi.allow=127.0.0.3", NULL };
+	struct tag_config a = parse(two, &b);
+	assert_string_equal(a.allow, "127.0.0.2");
+	const char *other[] = { "ipmi.allow=127.0.0.3", NULL };
+	struct tag_config c = parse(other, &b);
+	assert_false(tag_config_equal(&a, &c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +251,7 @@ int main(void)
 		cmocka_unit_test(users_and_backend),
 		cmocka_unit_test(unknown_and_duplicate),
 		cmocka_unit_test(without_callback_and_equality),
+		cmocka_unit_test(allow_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
