@@ -6,6 +6,8 @@
   the generated credential secret change hands; ipmitool still works.
 - Started unprivileged with an ambient CAP_NET_BIND_SERVICE (what the
   systemd unit does) it binds a port below 1024 and disables core dumps.
+- After the drop, a persona that discovery creates with its own address
+  binds the privileged shared port there (the one capability kept).
 - A secret file (METALBMC_IPMI_PASSWORD_FILE) readable by group or others
   stops the daemon at start-up with a clear message, never its content;
   mode 0600 works. An unknown `user` stops it too.
@@ -20,6 +22,8 @@ import tempfile
 
 from harness import (BIN, Checks, Daemon, asf_ping, base_config, ipmitool, random_password,
                      to_yaml, wait_until, workdir)
+from metal_helpers import PROJECT, device, fixture
+from harness import MetalSim
 from web_helpers import derived_password
 
 NAME = "secrets_privilege"
@@ -79,6 +83,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="metalbmc-priv-")  # searchable path for the user's files
     os.chmod(tmp, 0o755)
     daemons = []
+    sims = []
     try:
         if not root:
             print("not root: the privilege-drop sections are skipped", flush=True)
@@ -142,6 +147,29 @@ def main():
                     ck.eq(p.wait(timeout=20), 0, "exits 0 after SIGTERM")
                     log.close()
 
+            with ck.section("after the drop, a discovered persona binds port %s at its own address"
+                            % port):
+                # CAP_NET_BIND_SERVICE is kept for exactly this: discovery
+                # creates personas long after the drop.
+                dev = device(7, tags=["ipmi.address=127.0.0.9"])
+                sim = MetalSim(wd, fixture([dev]), token="tok-" + random_password())
+                sims.append(sim)
+                sim.start()
+                password = random_password()
+                cfg = {"metal": {"token": sim.token, "project_ids": [PROJECT], "api_url": sim.url,
+                                 "poll_interval": 1},
+                       "ipmi": {"listen": ["127.0.0.1:%d" % port], "password": password},
+                       "web": {"enabled": False}, "user": "nobody",
+                       "state_dir": os.path.join(tmp, "state3")}
+                d = Daemon(wd, cfg, name="late-bind")
+                daemons.append(d)
+                d.start()
+                d.wait_log("own listener on 127.0.0.9:%d" % port, timeout=30)
+                ck.ok(d.log_count("privileges: now user nobody") == 1, "dropped before discovery")
+                rc, out = ipmitool(port, "admin", password, "power", "status", host="127.0.0.9")
+                ck.eq((rc, out.strip()), (0, "Chassis Power is on"),
+                      "ipmitool to 127.0.0.9:%d (bound after the drop)" % port)
+
         with ck.section("a secret file readable by others is refused"):
             secret = random_password()
             path = os.path.join(wd, "ipmi-password")
@@ -178,6 +206,8 @@ def main():
         for d in daemons:
             if d.proc and d.proc.poll() is None:
                 d.check_exit(ck)
+        for s in sims:
+            s.stop()
         subprocess.run(["rm", "-rf", tmp])
     return ck.finish()
 
