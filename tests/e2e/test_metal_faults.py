@@ -111,10 +111,13 @@ def main():
 
         with ck.section("malformed and truncated JSON, dropped connections"):
             before = p.d.log_count("malformed answer")
+            mark = p.mark()
             p.faults(reset=True, malformed_rate=0.5, truncate_rate=0.2, drop_rate=0.2, seed=7)
-            wait_until(lambda: p.calls(p.mark() - 50 if p.mark() > 50 else 0) and
-                       p.d.log_count("api: GET") > 0, 10, "requests under faults")
-            settle(5)
+
+            def faulted():
+                kinds = [r["fault"] for r in p.calls(mark)]
+                return all(kinds.count(k) >= 2 for k in ("malformed", "truncate", "drop"))
+            wait_until(faulted, 40, "at least two answers of each broken kind")
             answers(ck, p, sample, "under broken answers")
             no_persona_lost(ck, p, "under broken answers")
             p.faults(reset=True)
