@@ -10,7 +10,7 @@ log."""
 import sys
 
 from harness import Checks, wait_until, workdir
-from metal_helpers import Pair, device, fixture, settle
+from metal_helpers import Pair, device, fixture
 
 NAME = "metal_faults"
 POLL = 1
@@ -86,7 +86,8 @@ def main():
             no_persona_lost(ck, p, "during the 429s")
             # A power action rides it out: the queue holds it, then sends it.
             rc, out = p.ipmitool(sample[1], "power", "cycle", retries=12)
-            settle(4)
+            wait_until(lambda: len([r for r in p.calls(mark) if r["status"] == 429]) >= 4, 30,
+                       "several 429s")
             p.faults(reset=True)
             reqs = p.calls(mark)
             limited = [r["t_ms"] for r in reqs if r["status"] == 429]
