@@ -112,9 +112,11 @@ class Client:
         return reply[16:16 + plen]
 
     def login(self, user, password, suite=2, role=4, max_priv=4, rakp3_status=0,
-              wrong_code=False):
+              wrong_code=False, stop_after_rakp2=False):
         """Open Session, RAKP 1-4. Raises Refused with the failing step, or
-        returns self with the session keys set."""
+        returns self with the session keys set. stop_after_rakp2 leaves the
+        handshake hanging after RAKP 2 (what a hash harvester does) and
+        returns the RAKP 2 code."""
         self.suite = suite
         self.auth, self.integ, self.conf = SUITES[suite]
         r = self.exchange(self.open_request(suite, max_priv))
@@ -136,6 +138,8 @@ class Client:
         if p[1] != 0:
             raise Refused("RAKP 2", p[1])
         rc, guid, code2 = p[8:24], p[24:40], p[40:]
+        if stop_after_rakp2:
+            return code2
         h = hashlib.sha256 if self.auth == 3 else hashlib.sha1
         sids = struct.pack("<II", self.console_sid, self.bmc_sid)
         want2 = hmac.new(pw, sids + rm + rc + guid + bytes([role, len(user)]) + user, h).digest()

@@ -16,7 +16,7 @@ import threading
 import time
 
 from harness import Checks, Daemon, base_config, random_password, workdir
-from rmcpp_raw import Client
+from rmcpp_raw import Client, Refused
 
 NAME = "abuse_session_flood"
 FLOOD = 5000
@@ -134,6 +134,24 @@ def main():
             f = logins_during(ck, d, Flooder(d.port, sources), "many sources")
             # (replies slower than the flooder's 2 ms wait are not counted)
             ck.ok(f.ok_replies >= 1000, "new sources were within budget (%d opened)" % f.ok_replies)
+        with ck.section("handshakes held open for the persona's name"):
+            # Anyone who knows the name can start handshakes and stop after
+            # RAKP 2 (a hash harvester does exactly that). 64 of them from
+            # 16 sources must not fill node1's 16 session slots for good.
+            held = 0
+            for i in range(64):
+                c = Client(d.port, source="127.9.%d.%d" % (i // 4, 1 + i % 4))
+                try:
+                    c.login("node1", "unknown", suite=17, stop_after_rakp2=True)
+                    held += 1
+                except Refused:
+                    pass
+                finally:
+                    c.close()
+            ck.ok(held >= 16, "%d handshakes left hanging after RAKP 2" % held)
+            rc, out = d.ipmitool("node1", "power", "status")
+            ck.eq((rc, out.strip()), (0, "Chassis Power is on"),
+                  "ipmitool still logs in to node1 (the oldest hanging handshake gives way)")
         with ck.section("after the floods"):
             ck.ok(d.alive(), "the daemon is alive")
             rc, out = d.ipmitool("node1", "power", "status")

@@ -610,6 +610,44 @@ static void test_full_table_evicts_half_open(void **state)
 	assert_int_equal(tc_request(&f->c, NETFN_APP, CMD_GET_DEVICE_ID, NULL, 0, d, &dn), CC_OK);
 }
 
+static void test_persona_cap_not_held_by_handshakes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pkt[256];
+	char ip[32];
+	/* Anyone who knows a persona's name can start handshakes for it and
+	 * stop after RAKP 2. Holding all 16 of its session slots that way
+	 * must not keep the real console out: the oldest unfinished
+	 * handshake gives way, as in the global table. */
+	for (unsigned i = 0; i < f->w.cfg.max_sessions_per_persona; i++) {
+		struct tc fl;
+		snprintf(ip, sizeof(ip), "127.0.%u.%u", 20 + i / 4, 1 + i % 4);
+		tc_init(&fl, &f->w, ip, 1000, 17, "node1", "unknown-to-the-flooder");
+		f->w.e.now++;
+		assert_int_equal(tc_open_session(&fl, PRIV_ADMIN), -1);
+		assert_int_equal(fl.last_status, RMCPP_INVALID_ICV); /* stopped after RAKP 2 */
+	}
+	assert_int_equal(f->p->sessions, f->w.cfg.max_sessions_per_persona);
+	assert_int_equal(tc_open_session(&f->c, PRIV_ADMIN), 0);
+	/* active sessions still count: fill the persona with real ones and
+	 * the next login is refused with 0Bh (no resources for the role) */
+	unsigned active = 1;
+	for (unsigned i = 0; active < f->w.cfg.max_sessions_per_persona && i < 64; i++) {
+		struct tc ok;
+		snprintf(ip, sizeof(ip), "127.0.%u.%u", 40 + i / 4, 1 + i % 4);
+		tc_init(&ok, &f->w, ip, 1000, 17, "node1", PW);
+		f->w.e.now++;
+		if (tc_open_session(&ok, PRIV_ADMIN) == 0)
+			active++;
+	}
+	assert_int_equal(active, f->w.cfg.max_sessions_per_persona);
+	struct tc late;
+	tc_init(&late, &f->w, "127.0.99.1", 1000, 17, "node1", PW);
+	assert_int_equal(tc_open_session(&late, PRIV_ADMIN), -1);
+	assert_int_equal(late.last_status, RMCPP_NO_RESOURCES_ROLE);
+	(void)pkt;
+}
+
 static void test_failed_logins_lock_out_one_source(void **state)
 {
 	struct fx *f = *state;
@@ -772,6 +810,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rakp_state_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_open_cap_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_evicts_half_open, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_persona_cap_not_held_by_handshakes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_logins_lock_out_one_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setup_rate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_allow_list, setup, teardown),
