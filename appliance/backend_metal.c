@@ -136,13 +136,16 @@ static int decode_dev(void *arg, const char *body, size_t len, char *why, size_t
 	return metal_decode_device(body, len, &op->dev, why, why_len);
 }
 
-/* Takes a decoded device answer into the record, if it is about it. */
-static void take_answer(struct metal_op *op, const struct api_result *res)
+/* Takes a decoded device answer into the record, if it is about it, as of
+ * stamp_ms: a read's send time; for the answer to our own write, its
+ * arrival, because a read sent before that may have been served before the
+ * write and must not overwrite it. */
+static void take_answer(struct metal_op *op, uint64_t stamp_ms)
 {
 	struct devrec *r = op->r;
 	if (strcmp(op->dev.id, r->id) != 0)
 		return;
-	op->dev.observed_ms = res->sent_ms;
+	op->dev.observed_ms = stamp_ms;
 	devrec_observe(r, &op->dev, loop_now(op->m->loop));
 }
 
@@ -249,7 +252,7 @@ static void on_verify(void *arg, const struct api_result *res)
 		finish_op(op, CC_NOT_SUPPORTED_NOW, detail);
 		return;
 	}
-	take_answer(op, res);
+	take_answer(op, res->sent_ms);
 	const char *s = r->state;
 	bool on_way_on = strcmp(s, "active") == 0 || strcmp(s, "powering_on") == 0;
 	bool on_way_off = strcmp(s, "inactive") == 0 || strcmp(s, "powering_off") == 0;
@@ -299,10 +302,14 @@ static void on_boot(void *arg, const struct api_result *res)
 	}
 	/* The PUT happened even when its answer does not read back (a
 	 * malformed body): record what was asked for, the poll confirms. */
-	if (!res->malformed)
-		take_answer(op, res);
-	else
+	uint64_t arrived = loop_clock_ms();
+	if (!res->malformed) {
+		take_answer(op, arrived);
+	} else {
 		r->always_pxe = op->pxe;
+		if (arrived > r->observed_ms)
+			r->observed_ms = arrived;
+	}
 	r->pxe_once = op->pxe && !op->persistent;
 	r->boot_armed = false;
 	snprintf(detail, sizeof(detail), "always_pxe=%s%s", op->pxe ? "true" : "false",
@@ -460,9 +467,13 @@ static void on_undo(void *arg, const struct api_result *res)
 
 	r->undo = NULL;
 	if (res->status >= 200 && res->status < 300) {
+		uint64_t arrived = loop_clock_ms();
 		r->pxe_once = false;
 		r->boot_armed = false;
 		r->always_pxe = false;
+		/* Listings sent before this answer may predate the PUT. */
+		if (arrived > r->observed_ms)
+			r->observed_ms = arrived;
 		if (p) {
 			/* The boot flags' valid bit clears after the boot it was for,
 			 * as on any BMC (section 28.12, parameter 5). */
