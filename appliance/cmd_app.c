@@ -465,6 +465,8 @@ static int get_session_challenge(struct cmd_ctx *c)
 		throttle_fail(e->throttle, (const struct sockaddr *)&c->from->addr, e->now);
 		return 0x81; /* invalid user name */
 	}
+	if (p->sessions >= e->cfg->max_sessions_per_persona)
+		engine_make_room(e, p, NULL); /* challenges cost a name, not a password */
 	if (p->sessions >= e->cfg->max_sessions_per_persona ||
 	    session_count_from(&e->sessions, (const struct sockaddr *)&c->from->addr, true) >=
 	        MAX_HALF_OPEN_PER_SRC)

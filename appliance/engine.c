@@ -237,6 +237,19 @@ static void reap_expired(struct engine *e)
 	}
 }
 
+void engine_make_room(struct engine *e, struct persona *p, const struct session *keep)
+{
+	struct session *oldest = NULL;
+	for (size_t i = 0; i < e->sessions.cap; i++) {
+		struct session *c = &e->sessions.slots[i];
+		if (c != keep && c->persona == p && c->state != SESS_FREE &&
+		    c->state != SESS_ACTIVE && (!oldest || c->created_ms < oldest->created_ms))
+			oldest = c;
+	}
+	if (oldest)
+		engine_end_session(e, oldest, "evicted: the persona's sessions are full");
+}
+
 struct session *engine_new_session(struct engine *e, const struct engine_peer *from)
 {
 	struct session *s;

@@ -123,6 +123,11 @@ struct persona *engine_lookup_user(struct engine *e, const struct engine_peer *f
 void engine_end_session(struct engine *e, struct session *s, const char *reason);
 /* Arms the session's expiry timer for its current state. */
 void engine_session_touch(struct engine *e, struct session *s);
+/* A persona's session slots are full: its oldest unfinished handshake
+ * (not keep) gives way, so handshakes that anyone who knows the name can
+ * start and abandon never lock the real console out. Active sessions are
+ * never touched. */
+void engine_make_room(struct engine *e, struct persona *p, const struct session *keep);
 /* A free session slot for a new handshake from this peer; may evict the
  * oldest half-open session when the table is full. NULL if none. */
 struct session *engine_new_session(struct engine *e, const struct engine_peer *from);

@@ -160,24 +160,6 @@ static int rakp2_error(struct wcur *w, uint8_t tag, uint8_t status, uint32_t con
 	return PAYLOAD_RAKP2;
 }
 
-/* The persona's slots are full: its oldest unfinished handshake (not s)
- * gives way. Anyone who knows the name can start handshakes and stop
- * after RAKP 2; without this, 16 of them would lock the real console out
- * of the persona. Active sessions are never touched. */
-static void evict_oldest_handshake(struct engine *e, struct persona *p,
-                                   const struct session *keep)
-{
-	struct session *oldest = NULL;
-	for (size_t i = 0; i < e->sessions.cap; i++) {
-		struct session *c = &e->sessions.slots[i];
-		if (c != keep && c->persona == p && c->state != SESS_FREE &&
-		    c->state != SESS_ACTIVE && (!oldest || c->created_ms < oldest->created_ms))
-			oldest = c;
-	}
-	if (oldest)
-		engine_end_session(e, oldest, "evicted: the persona's sessions are full");
-}
-
 int rakp_message1(struct engine *e, const struct engine_peer *from,
                   struct cur *c, struct wcur *w)
 {
@@ -231,7 +213,7 @@ int rakp_message1(struct engine *e, const struct engine_peer *from,
 	}
 	if (!repeat) {
 		if (s->persona != p && p->sessions >= e->cfg->max_sessions_per_persona)
-			evict_oldest_handshake(e, p, s);
+			engine_make_room(e, p, s);
 		if (s->persona != p &&
 		    p->sessions >= e->cfg->max_sessions_per_persona) {
 			uint32_t cid = s->console_id;

@@ -329,6 +329,29 @@ static void test_v15_session(void **state)
 	assert_int_equal(tc_v15_open(&f->c, AUTHTYPE_NONE, PRIV_ADMIN), CC_INVALID_DATA_FIELD);
 }
 
+static void test_v15_challenges_do_not_fill_a_persona(void **state)
+{
+	struct fx *f = *state;
+	uint8_t d[64];
+	size_t n;
+	char ip[32];
+	/* Get Session Challenge needs only a name: 40 of them from 10
+	 * sources must not keep the real console out of the persona. */
+	uint8_t req[17] = { AUTHTYPE_MD5, 'n', 'o', 'd', 'e', '1' };
+	for (int i = 0; i < 40; i++) {
+		struct tc fl;
+		snprintf(ip, sizeof(ip), "127.0.%d.%d", 60 + i / 4, 1 + i % 4);
+		tc_init(&fl, &f->w, ip, 1000, 17, "node1", "x");
+		f->w.e.now++;
+		assert_int_equal(tc_sessionless(&fl, NETFN_APP, CMD_GET_SESSION_CHALLENGE, req, 17, d, &n),
+		                 CC_OK);
+	}
+	assert_int_equal(f->p->sessions, f->w.cfg.max_sessions_per_persona);
+	assert_int_equal(tc_v15_open(&f->c, AUTHTYPE_MD5, PRIV_ADMIN), 0);
+	tc_init(&f->c, &f->w, "127.0.0.1", 40002, 17, "node1", PW);
+	assert_int_equal(tc_open_session(&f->c, PRIV_ADMIN), 0);
+}
+
 static void test_v15_refused_by_default(void **state)
 {
 	struct fx *f = *state;
@@ -800,6 +823,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessionless_is_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v15_caps_when_enabled, setup_permissive, teardown),
 		cmocka_unit_test_setup_teardown(test_v15_session, setup_permissive, teardown),
+		cmocka_unit_test_setup_teardown(test_v15_challenges_do_not_fill_a_persona, setup_permissive, teardown),
 		cmocka_unit_test_setup_teardown(test_v15_refused_by_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_runs_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_truncation_dropped, setup, teardown),
