@@ -3,6 +3,7 @@
 #   images/deps.sh build   compilers and libraries
 #   images/deps.sh demo    build + the IPMI client the README tells you to try
 #   images/deps.sh test    demo + every real client and server the test suite drives
+#   images/deps.sh bench   test + valgrind, for tests/bench/ipmi_bench.py --callgrind
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
@@ -11,13 +12,16 @@ demo=(ipmitool)
 test=(libcmocka-dev freeipmi-tools python3 python3-pyghmi openipmi
       openssh-server openssh-client chromium clang libclang-rt-14-dev
       libfuzzer-14-dev nodejs npm iproute2 systemd procps)
+# tests/bench/ipmi_bench.py --callgrind counts instructions under valgrind
+bench=(valgrind)
 
 want=("${build[@]}")
 case "${1:-build}" in
   build) ;;
   demo) want+=("${demo[@]}") ;;
   test) want+=("${demo[@]}" "${test[@]}") ;;
-  *) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
+  bench) want+=("${demo[@]}" "${test[@]}" "${bench[@]}") ;;
+  *) echo "usage: $0 build|demo|test|bench" >&2; exit 2 ;;
 esac
 
 # A package whose command another vendor's package already provides counts
