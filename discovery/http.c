@@ -399,6 +399,11 @@ struct http_request *http_start(struct http_client *c, enum http_method m,
 	ok &= curl_easy_setopt(e, CURLOPT_WRITEDATA, r) == CURLE_OK;
 	if (c->ca_file[0])
 		ok &= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) == CURLE_OK;
+	/* Plain http is for the emulator on this host: an http_proxy from the
+	 * environment must not see the token in clear. (https may go through
+	 * a proxy: it only tunnels the TLS stream.) */
+	if (c->plain_http)
+		ok &= curl_easy_setopt(e, CURLOPT_PROXY, "") == CURLE_OK;
 	switch (m) {
 	case HTTP_GET:
 		break;
