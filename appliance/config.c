@@ -823,14 +823,43 @@ static int load_file(struct config *c, const char *path, FILE *err)
 	return rc;
 }
 
+/* "http://HOST[:PORT][/...]" where HOST is an IPv4 address in 127/8,
+ * [::1] or localhost. The host is parsed whole, so "127.0.0.1.example.com"
+ * is not mistaken for loopback. */
 static bool is_loopback_url(const char *url)
 {
-	static const char *const ok[] = { "http://127.", "http://localhost:",
-	                                  "http://localhost/", "http://[::1]" };
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (strncmp(url, ok[i], strlen(ok[i])) == 0)
-			return true;
-	return false;
+	char host[64];
+	const char *h, *end;
+	struct in_addr a4;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	h = url + 7;
+	if (h[0] == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return false;
+		h++;
+		if ((size_t)(end - h) >= sizeof(host))
+			return false;
+		memcpy(host, h, (size_t)(end - h));
+		host[end - h] = 0;
+		end++;
+		struct in6_addr a6;
+		if (inet_pton(AF_INET6, host, &a6) != 1 || !IN6_IS_ADDR_LOOPBACK(&a6))
+			return false;
+	} else {
+		end = h + strcspn(h, ":/?#");
+		if ((size_t)(end - h) >= sizeof(host) || end == h)
+			return false;
+		memcpy(host, h, (size_t)(end - h));
+		host[end - h] = 0;
+		if (strcmp(host, "localhost") != 0 &&
+		    (inet_pton(AF_INET, host, &a4) != 1 ||
+		     (ntohl(a4.s_addr) >> 24) != 127))
+			return false;
+	}
+	return *end == 0 || *end == ':' || *end == '/';
 }
 
 static int validate(struct config *c, FILE *err)

@@ -336,6 +336,34 @@ static void test_cipher_zero_needs_opt_in(void **state)
 	config_free(&c);
 }
 
+/* Plain http only to loopback, judged on the whole host name. */
+static void test_api_url_loopback_only(void **state)
+{
+	static const struct { const char *url; int rc; } cases[] = {
+		{ "https://api.equinix.com/metal/v1", 0 },
+		{ "http://127.0.0.1:8080/metal/v1", 0 },
+		{ "http://127.9.8.7/metal/v1", 0 },
+		{ "http://localhost:4010", 0 },
+		{ "http://[::1]:4010/metal/v1", 0 },
+		{ "http://127.0.0.1.nip.io/metal/v1", -1 },
+		{ "http://localhost.example.com/", -1 },
+		{ "http://10.0.0.1/metal/v1", -1 },
+		{ "http://[::2]/", -1 },
+		{ "ftp://127.0.0.1/", -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config c;
+		char *err, text[160];
+		snprintf(text, sizeof(text), "metal:\n  api_url: \"%s\"\n", cases[i].url);
+		const char *p = write_file("url.yaml", text, 0600);
+		int rc = load(&c, p, &err);
+		if (rc != cases[i].rc)
+			fail_msg("%s: rc %d, want %d (%s)", cases[i].url, rc, cases[i].rc, err);
+		free(err);
+		config_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_print_redacts),
 		cmocka_unit_test(test_persona_allowed_sources),
 		cmocka_unit_test(test_cipher_zero_needs_opt_in),
+		cmocka_unit_test(test_api_url_loopback_only),
 	};
 	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
 }
