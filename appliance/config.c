@@ -752,6 +752,21 @@ static void load_section(struct config *c, yaml_document_t *doc, const char *sec
 	}
 }
 
+/* libyaml frees its copies of the text without clearing them: wipe every
+ * scalar (token, passwords) and the parser's buffers first. */
+static void wipe_yaml(yaml_parser_t *parser, yaml_document_t *doc)
+{
+	for (yaml_node_t *n = doc ? doc->nodes.start : NULL; n && n < doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE && n->data.scalar.value)
+			secret_wipe(n->data.scalar.value, n->data.scalar.length);
+	if (parser->buffer.start)
+		secret_wipe(parser->buffer.start,
+		            (size_t)(parser->buffer.end - parser->buffer.start));
+	if (parser->raw_buffer.start)
+		secret_wipe(parser->raw_buffer.start,
+		            (size_t)(parser->raw_buffer.end - parser->raw_buffer.start));
+}
+
 int config_parse_yaml(struct config *c, const char *name, const char *text,
                       size_t len, FILE *err)
 {
@@ -769,6 +784,7 @@ int config_parse_yaml(struct config *c, const char *name, const char *text,
 		fprintf(err, "%s:%zu: (syntax): %s\n", name,
 		        parser.problem_mark.line + 1,
 		        parser.problem ? parser.problem : "malformed YAML");
+		wipe_yaml(&parser, NULL);
 		yaml_parser_delete(&parser);
 		return -1;
 	}
@@ -780,6 +796,7 @@ int config_parse_yaml(struct config *c, const char *name, const char *text,
 		o.line = (int)root->start_mark.line + 1;
 		report(&o, "(top)", "the file must be a mapping of keys");
 	}
+	wipe_yaml(&parser, &doc);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	return o.errors ? -1 : 0;
