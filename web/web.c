@@ -215,7 +215,9 @@ static const struct web_route *find_route(const char *method, const char *path,
 
 	*path_known = false;
 	for (size_t i = 0; i < NROUTES; i++) {
-		char tmp[sizeof(((struct web_req *)0)->arg)];
+		/* Routes without an argument leave tmp untouched: start empty
+		 * (found by fuzz_web, regressions/web/route-arg-uninitialised). */
+		char tmp[sizeof(((struct web_req *)0)->arg)] = "";
 		if (!route_matches_path(&routes[i], path, tmp, sizeof(tmp)))
 			continue;
 		*path_known = true;
