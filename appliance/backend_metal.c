@@ -9,7 +9,13 @@
  *        └─422──> GET the device: already where it was asked to go (a power
  *                 on of a server that is on, or our own earlier attempt that
  *                 a retry repeated)? CC_OK. A cycle or reset of a server that
- *                 turned out to be off? POST power_on. Otherwise 0xD5.
+ *                 turned out to be off? POST power_on. On its way to the
+ *                 other state (power on while powering_off)? CC_OK now, and
+ *                 the action is sent once the device settles. Otherwise 0xD5.
+ *
+ * The queued case is what provisioning systems do: Ironic and MAAS power
+ * off, read "off" (powering_off reads as off), and power on at once. Metal
+ * refuses an action mid-transition; a BMC does not, so neither do we.
  *
  * Boot changes are one PUT. A one-time PXE request sets always_pxe and is
  * undone (always_pxe false) once a boot that metalbmc caused has happened:
@@ -27,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum op_stage { OP_ACTION, OP_VERIFY, OP_BOOT };
+enum op_stage { OP_ACTION, OP_VERIFY, OP_BOOT, OP_QUEUED };
 
 struct metal_op {
 	struct metal_backend *m;
@@ -43,10 +49,14 @@ struct metal_op {
 	char what[96];                  /* "power cycle", "boot pxe once" */
 	char source[64];
 	uint64_t started_ms;
+	bool replied;                   /* the IPMI client already has its answer */
+	uint64_t queued_until_ms;       /* OP_QUEUED: give up after this */
 	struct metal_device dev;        /* a decoded answer, decode to done */
 };
 
 #define ACTION_WATCH_MS  5000 /* ms: refresh at least this long after an action */
+#define QUEUED_LIMIT_MS  120000 /* ms: a queued action waits this long for a
+                                  * transition to end, then is dropped */
 #define SYSTEM_SOURCE "metalbmc"
 
 /* ---- pure decisions (unit-tested) --------------------------------------------- */
@@ -125,8 +135,10 @@ static void finish_op(struct metal_op *op, uint8_t cc, const char *detail)
 	else
 		m->actions_failed++;
 	uint64_t token = op->token;
+	bool replied = op->replied;
 	op_free(op);
-	backend_complete(&m->b, token, cc);
+	if (!replied)
+		backend_complete(&m->b, token, cc);
 }
 
 static int decode_dev(void *arg, const char *body, size_t len, char *why, size_t why_len)
@@ -270,6 +282,23 @@ static void on_verify(void *arg, const struct api_result *res)
 			op->m->watch(op->m->watch_arg, r, FAST_REFRESH_LIMIT_MS);
 		snprintf(detail, sizeof(detail), "already %s", s);
 		finish_op(op, CC_OK, detail);
+		return;
+	}
+	if (metal_state_transition(s) && !op->replied) {
+		/* On its way to the other state: accept now, act once it
+		 * settles (backend_metal_observed sends it). */
+		struct persona *p = r->persona;
+		op->stage = OP_QUEUED;
+		op->replied = true;
+		op->queued_until_ms = loop_now(op->m->loop) + QUEUED_LIMIT_MS;
+		if (op->m->watch)
+			op->m->watch(op->m->watch_arg, r, QUEUED_LIMIT_MS);
+		if (p) {
+			log_info("persona %s: %s by %s: queued until the device leaves %s",
+			         p->user, op->what, op->source, s);
+			p->power_transition = true;
+		}
+		backend_complete(&op->m->b, op->token, CC_OK);
 		return;
 	}
 	if ((op->ctl == CTL_POWER_CYCLE || op->ctl == CTL_HARD_RESET) &&
@@ -497,13 +526,39 @@ static void on_undo(void *arg, const struct api_result *res)
 	}
 }
 
+/* A queued action: send it once the device has settled. True while it
+ * still waits. */
+static bool run_queued(struct metal_backend *m, struct devrec *r)
+{
+	struct metal_op *op = r->op;
+	char detail[200];
+
+	if (metal_state_transition(r->state)) {
+		if (loop_now(m->loop) < op->queued_until_ms)
+			return true;
+		snprintf(detail, sizeof(detail), "queued %s dropped: the device stayed %s",
+		         op->action, r->state);
+		finish_op(op, CC_TIMEOUT, detail);
+		return false;
+	}
+	const char *action = backend_metal_action(op->ctl, r->state);
+	snprintf(op->action, sizeof(op->action), "%s", action);
+	op->started_ms = loop_clock_ms(); /* a fresh time budget for the call */
+	if (!post_action(op))
+		finish_op(op, CC_OUT_OF_SPACE, "queued action could not be sent");
+	return false;
+}
+
 bool backend_metal_observed(struct metal_backend *m, struct devrec *r)
 {
 	char path[API_MAX_PATH];
 	uint64_t now = loop_now(m->loop);
+	bool queued = false;
 
+	if (r->op && r->op->stage == OP_QUEUED && !r->op->call)
+		queued = run_queued(m, r);
 	if (!r->boot_armed)
-		return false;
+		return queued;
 	if (metal_state_transition(r->state))
 		r->boot_saw_transition = true;
 	if (r->undo || strcmp(r->state, "active") != 0)

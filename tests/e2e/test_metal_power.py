@@ -4,7 +4,8 @@ expected POST /devices/{id}/actions, power status follows the device
 through its transition states, and power status itself costs no API call.
 Also the answers when the API refuses: a power on of a server that is on
 (422, then a read-back: OK, as a BMC would say), a cycle of a server that
-is off (power_on instead of reboot), a deleted device (0xD3), a token the
+is off (power_on instead of reboot), a power on while the device is still
+powering off (queued, sent once it is inactive), a deleted device (0xD3), a token the
 API refuses (0xD4), diagnostic interrupt (no Metal action: 0xCC). Neither
 the token nor the password reaches a log."""
 
@@ -140,6 +141,38 @@ def main():
             ck.eq([(r["method"], r["status"]) for r in reqs if ids[0] in r["path"]][:2],
                   [("POST", 422), ("GET", 200)], "refused (422), then read back")
             ck.eq(p.sim_device(ids[0])["state"], "active", "still active")
+
+        with ck.section("power on right after power off: queued until the device settles"):
+            # What Ironic and MAAS do for a reboot: power off, read "off"
+            # (powering_off reads off), power on at once. Metal refuses an
+            # action mid-transition (422); metalbmc answers OK and sends
+            # power_on once the device is inactive.
+            p.wait_sim_state(ids[0], "active")
+            # A long transition, so that a loaded machine still sends the
+            # power on while the device is powering off.
+            p.faults(transition_ms=8000)
+            mark = p.mark()
+            rc, out = p.ipmitool(names[0], "power", "off")
+            ck.eq(rc, 0, "power off exits 0")
+            ck.eq(p.power_status(names[0]), "Chassis Power is off", "reads off at once")
+            ck.ok(p.sim_device(ids[0])["state"] == "powering_off",
+                  "the device is still powering off", p.sim_device(ids[0])["state"])
+            rc, out = p.ipmitool(names[0], "power", "on")
+            ck.eq(rc, 0, "power on mid-transition exits 0")
+            ck.contains(out, "Chassis Power Control: Up/On", "its answer")
+            ck.contains(p.d.read_log(), "queued until the device leaves powering_off",
+                        "logged as queued")
+            p.wait_sim_state(ids[0], "active")
+            p.d.wait_log("persona %s: power on by 127.0.0.1:" % names[0])
+            posts = p.calls(mark, "POST", "/metal/v1/devices/%s/actions" % ids[0])
+            ck.eq([(r["body"]["type"], r["status"]) for r in posts],
+                  [("power_off", 202), ("power_on", 422), ("power_on", 202)],
+                  "power_off, power_on refused mid-transition, power_on once inactive")
+            from harness import wait_until
+            wait_until(lambda: p.power_status(names[0]) == "Chassis Power is on", 30,
+                       "power status on again")
+            ck.ok(True, "power status followed")
+            p.faults(transition_ms=TRANSITION_MS)
 
         with ck.section("diagnostic interrupt: no Metal action"):
             mark = p.mark()
