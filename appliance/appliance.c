@@ -2,6 +2,7 @@
  * appliance.c - start-up order, signals, persona plumbing.
  */
 #include "appliance.h"
+#include "cipher.h"
 #include "privdrop.h"
 #include "discovery.h"
 #include "log.h"
@@ -288,10 +289,14 @@ int appliance_start(struct appliance *a)
 		log_warnx("privileges: %s", why);
 		return -1;
 	}
+	char suites[64] = "";
+	for (size_t i = 0, o = 0; i < cipher_suite_count && o < sizeof(suites) - 4; i++)
+		if (engine_suite_enabled(&a->engine, cipher_suites[i].id))
+			o += (size_t)snprintf(suites + o, sizeof(suites) - o, " %u",
+			                      cipher_suites[i].id);
 	log_info("metalbmc %s ready: %zu persona(s), cipher suites enabled:%s%s",
-	         METALBMC_VERSION, persona_count(a->personas),
-	         engine_suite_enabled(&a->engine, 3) ? " 3" : "",
-	         engine_suite_enabled(&a->engine, 17) ? " 17" : "");
+	         METALBMC_VERSION, persona_count(a->personas), suites,
+	         c->allow_ipmi15 ? ", IPMI v1.5 on" : "");
 	return 0;
 }
 

@@ -461,8 +461,7 @@ static int get_session_challenge(struct cmd_ctx *c)
 	}
 	struct persona *p = engine_lookup_user(e, c->from, name, ulen);
 	if (!p) {
-		e->stats.login_failures++;
-		throttle_fail(e->throttle, (const struct sockaddr *)&c->from->addr, e->now);
+		engine_login_failed(e, &c->from->addr);
 		return 0x81; /* invalid user name */
 	}
 	if (p->sessions >= e->cfg->max_sessions_per_persona)

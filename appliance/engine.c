@@ -150,8 +150,7 @@ static void count_abandoned_handshake(struct engine *e, struct session *s)
 
 	if (s->state != SESS_RAKP2)
 		return;
-	e->stats.login_failures++;
-	throttle_fail(e->throttle, (const struct sockaddr *)&s->peer, e->now);
+	engine_login_failed(e, &s->peer);
 	if (!s->persona)
 		return;
 	memset(&from, 0, sizeof(from));
@@ -193,6 +192,38 @@ void engine_bind_persona(struct engine *e, struct session *s, struct persona *p)
 	s->persona_gen = p ? p->generation : 0;
 	if (p)
 		p->sessions++;
+}
+
+void engine_login_failed(struct engine *e, const struct sockaddr_storage *source)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)source;
+	struct engine_peer from;
+	char who[128];
+
+	e->stats.login_failures++;
+	uint64_t lock = throttle_fail(e->throttle, sa, e->now);
+	/* Own log budget (the key differs from the per-packet lines'), so a
+	 * lock-out is not hidden behind the failures that caused it. */
+	if (!lock || !log_peer_allowed(throttle_source_key(sa) ^ 0x4c4f434bull, e->now))
+		return;
+	memset(&from, 0, sizeof(from));
+	memcpy(&from.addr, source, sizeof(from.addr));
+	engine_describe_peer(&from, NULL, 0, who, sizeof(who));
+	log_warnx("ipmi: source %s locked out for %llu ms after repeated failed logins",
+	          who, (unsigned long long)lock);
+}
+
+bool engine_same_source(const struct session *s, const struct engine_peer *from)
+{
+	if (s->peer.ss_family != from->addr.ss_family)
+		return false;
+	if (from->addr.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&s->peer)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)&from->addr)->sin_addr.s_addr;
+	if (from->addr.ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)&s->peer)->sin6_addr,
+		              &((const struct sockaddr_in6 *)&from->addr)->sin6_addr, 16) == 0;
+	return false;
 }
 
 void engine_activate_session(struct engine *e, struct session *s,

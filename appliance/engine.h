@@ -132,6 +132,11 @@ void engine_make_room(struct engine *e, struct persona *p, const struct session 
  * oldest half-open session when the table is full. NULL if none. */
 struct session *engine_new_session(struct engine *e, const struct engine_peer *from);
 void engine_bind_persona(struct engine *e, struct session *s, struct persona *p);
+/* A failed login from this source: counted, and the source's lock-out
+ * (if this failure starts one) logged once with its length. */
+void engine_login_failed(struct engine *e, const struct sockaddr_storage *source);
+/* The session's console sends from the same address (port may differ). */
+bool engine_same_source(const struct session *s, const struct engine_peer *from);
 /* The handshake succeeded: state ACTIVE, counters, throttle reset. */
 void engine_activate_session(struct engine *e, struct session *s,
                              const struct engine_peer *from);

@@ -120,7 +120,7 @@ size_t lan15_handle(struct engine *e, const struct engine_peer *from,
 		return 0;
 	}
 	struct session *s = session_find(&e->sessions, sid);
-	if (!s || !s->v15 || !code) {
+	if (!s || !s->v15 || !code || !engine_same_source(s, from)) {
 		e->stats.dropped_auth++;
 		return 0;
 	}
@@ -132,8 +132,7 @@ size_t lan15_handle(struct engine *e, const struct engine_peer *from,
 			return 0;
 		}
 		if (!verify_code(s, authtype, seq, msg, mlen, code)) {
-			e->stats.login_failures++;
-			throttle_fail(e->throttle, (const struct sockaddr *)&from->addr, e->now);
+			engine_login_failed(e, &from->addr);
 			if (s->persona)
 				persona_log_event(s->persona, "login failed (IPMI v1.5)", "", 0);
 			engine_end_session(e, s, "v1.5 activation with a wrong AuthCode");

@@ -176,7 +176,9 @@ int rakp_message1(struct engine *e, const struct engine_peer *from,
 		return -1;
 	}
 	struct session *s = session_find(&e->sessions, sid);
-	if (!s || s->v15 || (s->state != SESS_OPENED && s->state != SESS_RAKP2)) {
+	/* Only the console that opened the session may continue it. */
+	if (!s || s->v15 || (s->state != SESS_OPENED && s->state != SESS_RAKP2) ||
+	    !engine_same_source(s, from)) {
 		e->stats.dropped_auth++;
 		return rakp2_error(w, tag, RMCPP_INVALID_SESSION_ID, 0);
 	}
@@ -203,8 +205,7 @@ int rakp_message1(struct engine *e, const struct engine_peer *from,
 	struct persona *p = ulen ? engine_lookup_user(e, from, name, ulen) : NULL;
 	if (!p || (s->persona && s->persona != p)) {
 		uint32_t cid = s->console_id;
-		e->stats.login_failures++;
-		throttle_fail(e->throttle, (const struct sockaddr *)&from->addr, e->now);
+		engine_login_failed(e, &from->addr);
 		log_peer(e, from, ulen ? "login refused, unknown user" :
 		                         "login refused, anonymous login is disabled",
 		         name, ulen);
@@ -278,7 +279,8 @@ int rakp_message3(struct engine *e, const struct engine_peer *from,
 		return -1;
 	}
 	struct session *s = session_find(&e->sessions, sid);
-	if (!s || s->v15 || s->state != SESS_RAKP2 || !s->persona) {
+	if (!s || s->v15 || s->state != SESS_RAKP2 || !s->persona ||
+	    !engine_same_source(s, from)) {
 		e->stats.dropped_auth++;
 		return rakp4_error(w, tag, RMCPP_INVALID_SESSION_ID, 0);
 	}
@@ -286,8 +288,7 @@ int rakp_message3(struct engine *e, const struct engine_peer *from,
 	if (status != RMCPP_OK) {
 		/* The console gave up (typically: our RAKP 2 did not verify,
 		 * i.e. it has a different password). Count it as a failure. */
-		e->stats.login_failures++;
-		throttle_fail(e->throttle, (const struct sockaddr *)&from->addr, e->now);
+		engine_login_failed(e, &from->addr);
 		persona_log_event(s->persona, "login failed (console rejected RAKP 2)", "", status);
 		engine_end_session(e, s, "console aborted in RAKP 3");
 		return -1;
@@ -302,8 +303,7 @@ int rakp_message3(struct engine *e, const struct engine_peer *from,
 		char who[128];
 		secret_wipe(kuid, sizeof(kuid));
 		secret_wipe(&rp, sizeof(rp));
-		e->stats.login_failures++;
-		throttle_fail(e->throttle, (const struct sockaddr *)&from->addr, e->now);
+		engine_login_failed(e, &from->addr);
 		engine_describe_peer(from, s->user, s->user_len, who, sizeof(who));
 		persona_log_event(p, "login failed (wrong password)", who, RMCPP_INVALID_ICV);
 		log_peer(e, from, "login failed, wrong password", s->user, s->user_len);

@@ -114,17 +114,6 @@ size_t rmcpplus_wrap(struct engine *e, struct session *s, const uint8_t *msg,
 	return wcur_ok(w) ? wcur_len(w) : 0;
 }
 
-static bool same_source(const struct session *s, const struct engine_peer *from)
-{
-	if (s->peer.ss_family != from->addr.ss_family)
-		return false;
-	if (from->addr.ss_family == AF_INET)
-		return ((const struct sockaddr_in *)&s->peer)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)&from->addr)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)&s->peer)->sin6_addr,
-	              &((const struct sockaddr_in6 *)&from->addr)->sin6_addr, 16) == 0;
-}
-
 size_t rmcpplus_handle(struct engine *e, const struct engine_peer *from,
                        struct cur *c, struct wcur *w)
 {
@@ -154,7 +143,7 @@ size_t rmcpplus_handle(struct engine *e, const struct engine_peer *from,
 	}
 
 	struct session *s = session_find(&e->sessions, sid);
-	if (!s || s->v15 || s->state != SESS_ACTIVE || !same_source(s, from) ||
+	if (!s || s->v15 || s->state != SESS_ACTIVE || !engine_same_source(s, from) ||
 	    (s->persona && s->persona_gen != s->persona->generation)) {
 		e->stats.dropped_auth++;
 		return 0;

@@ -136,11 +136,11 @@ enum throttle_verdict throttle_setup(struct throttle *t, const struct sockaddr *
 	return THROTTLE_OK;
 }
 
-void throttle_fail(struct throttle *t, const struct sockaddr *sa, uint64_t now_ms)
+uint64_t throttle_fail(struct throttle *t, const struct sockaddr *sa, uint64_t now_ms)
 {
 	struct entry *e = lookup(t, sa, now_ms, true);
 	if (!e)
-		return;
+		return 0;
 	if (e->fails < UINT16_MAX)
 		e->fails++;
 	if (e->fails > THROTTLE_FAIL_FREE) {
@@ -150,7 +150,9 @@ void throttle_fail(struct throttle *t, const struct sockaddr *sa, uint64_t now_m
 		if (lock > THROTTLE_LOCK_MS_MAX)
 			lock = THROTTLE_LOCK_MS_MAX;
 		e->locked_until = now_ms + lock;
+		return lock;
 	}
+	return 0;
 }
 
 void throttle_success(struct throttle *t, const struct sockaddr *sa)

@@ -32,7 +32,8 @@ enum throttle_verdict {
 enum throttle_verdict throttle_setup(struct throttle *t, const struct sockaddr *sa,
                                      uint64_t now_ms);
 /* Record a failed or a successful login. */
-void throttle_fail(struct throttle *t, const struct sockaddr *sa, uint64_t now_ms);
+/* Returns the lock-out in ms this failure started (0: not locked). */
+uint64_t throttle_fail(struct throttle *t, const struct sockaddr *sa, uint64_t now_ms);
 void throttle_success(struct throttle *t, const struct sockaddr *sa);
 /* Milliseconds until the source is unlocked (0 if it is not locked). */
 uint64_t throttle_locked_for(struct throttle *t, const struct sockaddr *sa,

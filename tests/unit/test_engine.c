@@ -553,6 +553,35 @@ static void test_other_source_dropped(void **state)
 	assert_int_equal(tc_send(&f->c, pkt, n), 0);
 }
 
+/* RAKP 1 and 3 must come from the address that opened the session: another
+ * host that learned the session ID cannot continue someone's handshake. */
+static void test_handshake_from_another_source(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pkt[256];
+	size_t n = tc_build_open(&f->c, PRIV_ADMIN, pkt, sizeof(pkt));
+	assert_true(tc_send(&f->c, pkt, n) >= 28);
+	/* RMCP 4 + session header 12, then tag, status, priv, reserved,
+	 * console ID (4), managed system ID (4) */
+	assert_int_equal(f->c.rsp[17], RMCPP_OK);
+	f->c.bmc_sid = (uint32_t)f->c.rsp[24] | (uint32_t)f->c.rsp[25] << 8 |
+	               (uint32_t)f->c.rsp[26] << 16 | (uint32_t)f->c.rsp[27] << 24;
+
+	struct tc other = f->c;
+	struct sockaddr_in *a = (struct sockaddr_in *)&other.peer.addr;
+	a->sin_addr.s_addr = htonl(0x7f000002); /* 127.0.0.2 */
+	tc_rand(other.rm, sizeof(other.rm));
+	n = tc_build_rakp1(&other, pkt, sizeof(pkt));
+	assert_true(tc_send(&other, pkt, n) >= 18);
+	assert_int_equal(other.rsp[17], RMCPP_INVALID_SESSION_ID);
+
+	/* the console that opened it carries on */
+	tc_rand(f->c.rm, sizeof(f->c.rm));
+	n = tc_build_rakp1(&f->c, pkt, sizeof(pkt));
+	assert_true(tc_send(&f->c, pkt, n) >= 18);
+	assert_int_equal(f->c.rsp[17], RMCPP_OK);
+}
+
 static void test_rakp_state_machine(void **state)
 {
 	struct fx *f = *state;
@@ -831,6 +860,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_inner_checksum_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_source_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_from_another_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rakp_state_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_open_cap_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_evicts_half_open, setup_small, teardown),
