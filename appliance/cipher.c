@@ -249,6 +249,12 @@ static size_t put_le32(uint8_t *p, uint32_t v)
 	return 4;
 }
 
+static size_t put_bytes(uint8_t *p, const uint8_t *src, size_t len)
+{
+	memcpy(p, src, len);
+	return len;
+}
+
 /* Largest RAKP MAC input: SIDm, SIDc, Rm, Rc, GUIDc, ROLEm, ULENGTHm, UNAMEm. */
 #define RAKP_INPUT_MAX (4 + 4 + CIPHER_RAND_LEN + CIPHER_RAND_LEN + CIPHER_GUID_LEN + 1 + 1 + \
                         CIPHER_USER_MAX)
@@ -304,34 +310,40 @@ static int kuid_hmac(const struct hash *h, const uint8_t *kuid, size_t kuid_len,
 	return rc;
 }
 
+/* The RAKP 2 or 3 code over the n bytes of buf (the message's MAC input):
+ * 0 for RAKP-none, else the MAC length written to out, or -1. */
+static int rakp_kuid_code(const struct rakp_params *p, const uint8_t *kuid, size_t kuid_len,
+                          const uint8_t *buf, size_t n, uint8_t *out)
+{
+	const struct hash *h;
+
+	if (p->auth == AUTH_NONE)
+		return 0;
+	h = auth_hash(p->auth);
+	if (h == NULL || out == NULL)
+		return -1;
+	if (kuid_hmac(h, kuid, kuid_len, buf, n, out) != 0)
+		return -1;
+	return (int)h->len;
+}
+
 /* RAKP 2 Key Exchange Authentication Code (13.21, table 13-10 note):
  * HMAC_Kuid(SIDm, SIDc, Rm, Rc, GUIDc, ROLEm, ULENGTHm, UNAMEm). */
 int cipher_rakp2_code(const struct rakp_params *p, const uint8_t *kuid,
                       size_t kuid_len, uint8_t *out)
 {
 	uint8_t buf[RAKP_INPUT_MAX];
-	const struct hash *h;
 	size_t n = 0;
 
 	if (!rakp_params_ok(p))
 		return -1;
-	if (p->auth == AUTH_NONE)
-		return 0;
-	h = auth_hash(p->auth);
-	if (h == NULL || out == NULL)
-		return -1;
 	n += put_le32(buf + n, p->console_sid);
 	n += put_le32(buf + n, p->bmc_sid);
-	memcpy(buf + n, p->console_rand, CIPHER_RAND_LEN);
-	n += CIPHER_RAND_LEN;
-	memcpy(buf + n, p->bmc_rand, CIPHER_RAND_LEN);
-	n += CIPHER_RAND_LEN;
-	memcpy(buf + n, p->bmc_guid, CIPHER_GUID_LEN);
-	n += CIPHER_GUID_LEN;
+	n += put_bytes(buf + n, p->console_rand, CIPHER_RAND_LEN);
+	n += put_bytes(buf + n, p->bmc_rand, CIPHER_RAND_LEN);
+	n += put_bytes(buf + n, p->bmc_guid, CIPHER_GUID_LEN);
 	n += put_role_user(buf + n, p);
-	if (kuid_hmac(h, kuid, kuid_len, buf, n, out) != 0)
-		return -1;
-	return (int)h->len;
+	return rakp_kuid_code(p, kuid, kuid_len, buf, n, out);
 }
 
 /* RAKP 3 Key Exchange Authentication Code (13.22, table 13-11 note):
@@ -340,23 +352,14 @@ int cipher_rakp3_code(const struct rakp_params *p, const uint8_t *kuid,
                       size_t kuid_len, uint8_t *out)
 {
 	uint8_t buf[RAKP_INPUT_MAX];
-	const struct hash *h;
 	size_t n = 0;
 
 	if (!rakp_params_ok(p))
 		return -1;
-	if (p->auth == AUTH_NONE)
-		return 0;
-	h = auth_hash(p->auth);
-	if (h == NULL || out == NULL)
-		return -1;
-	memcpy(buf + n, p->bmc_rand, CIPHER_RAND_LEN);
-	n += CIPHER_RAND_LEN;
+	n += put_bytes(buf + n, p->bmc_rand, CIPHER_RAND_LEN);
 	n += put_le32(buf + n, p->console_sid);
 	n += put_role_user(buf + n, p);
-	if (kuid_hmac(h, kuid, kuid_len, buf, n, out) != 0)
-		return -1;
-	return (int)h->len;
+	return rakp_kuid_code(p, kuid, kuid_len, buf, n, out);
 }
 
 bool cipher_rakp3_verify(const struct rakp_params *p, const uint8_t *kuid,
@@ -444,10 +447,8 @@ int cipher_derive_keys(const struct rakp_params *p, const uint8_t *kuid,
 	if (pad_key(gkey, gkey_len, key) != 0)
 		goto fail;
 
-	memcpy(buf + n, p->console_rand, CIPHER_RAND_LEN);
-	n += CIPHER_RAND_LEN;
-	memcpy(buf + n, p->bmc_rand, CIPHER_RAND_LEN);
-	n += CIPHER_RAND_LEN;
+	n += put_bytes(buf + n, p->console_rand, CIPHER_RAND_LEN);
+	n += put_bytes(buf + n, p->bmc_rand, CIPHER_RAND_LEN);
 	n += put_role_user(buf + n, p);
 	if (hmac(h, key, sizeof(key), buf, n, mac) != 0)
 		goto fail;
@@ -492,11 +493,9 @@ int cipher_rakp4_icv(const struct rakp_params *p, const struct cipher_keys *k,
 	h = auth_hash(p->auth);
 	if (h == NULL || k == NULL || out == NULL || k->len != h->len)
 		return -1;
-	memcpy(buf + n, p->console_rand, CIPHER_RAND_LEN);
-	n += CIPHER_RAND_LEN;
+	n += put_bytes(buf + n, p->console_rand, CIPHER_RAND_LEN);
 	n += put_le32(buf + n, p->bmc_sid);
-	memcpy(buf + n, p->bmc_guid, CIPHER_GUID_LEN);
-	n += CIPHER_GUID_LEN;
+	n += put_bytes(buf + n, p->bmc_guid, CIPHER_GUID_LEN);
 	icv = cipher_auth_icv_len(p->auth);
 	if (hmac(h, k->sik, k->len, buf, n, mac) == 0) {
 		memcpy(out, mac, icv);
