@@ -183,8 +183,9 @@ int rakp_message1(struct engine *e, const struct engine_peer *from,
 		return rakp2_error(w, tag, RMCPP_INVALID_SESSION_ID, 0);
 	}
 	if (ulen > CIPHER_USER_MAX || cur_remaining(c) != ulen) {
+		uint32_t cid = s->console_id;
 		engine_end_session(e, s, "RAKP 1 with a bad name length");
-		return rakp2_error(w, tag, RMCPP_INVALID_NAME_LENGTH, s->console_id);
+		return rakp2_error(w, tag, RMCPP_INVALID_NAME_LENGTH, cid);
 	}
 	const uint8_t *name = cur_view(c, ulen);
 	uint8_t priv = role & 0x0f;

@@ -582,6 +582,33 @@ static void test_handshake_from_another_source(void **state)
 	assert_int_equal(f->c.rsp[17], RMCPP_OK);
 }
 
+/* Every RAKP 2 names the console's session ID (table 13-12), the refusal of
+ * a bad name length too: the session it refers to is ended first, which
+ * must not wipe the ID out of the answer. */
+static void test_rakp2_bad_name_length_names_console(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pkt[256];
+	size_t n = tc_build_open(&f->c, PRIV_ADMIN, pkt, sizeof(pkt));
+	assert_true(tc_send(&f->c, pkt, n) >= 28);
+	assert_int_equal(f->c.rsp[17], RMCPP_OK);
+	f->c.bmc_sid = (uint32_t)f->c.rsp[24] | (uint32_t)f->c.rsp[25] << 8 |
+	               (uint32_t)f->c.rsp[26] << 16 | (uint32_t)f->c.rsp[27] << 24;
+
+	tc_rand(f->c.rm, sizeof(f->c.rm));
+	n = tc_build_rakp1(&f->c, pkt, sizeof(pkt));
+	/* RMCP 4 + session header 12, then tag, 3 reserved, managed system ID
+	 * (4), Rm (16), role, 2 reserved: ULENGTHm at 43, one more than sent */
+	assert_int_equal(pkt[43], f->c.user_len);
+	pkt[43]++;
+	assert_true(tc_send(&f->c, pkt, n) >= 24);
+	assert_int_equal(f->c.rsp[17], RMCPP_INVALID_NAME_LENGTH);
+	uint32_t cid = (uint32_t)f->c.rsp[20] | (uint32_t)f->c.rsp[21] << 8 |
+	               (uint32_t)f->c.rsp[22] << 16 | (uint32_t)f->c.rsp[23] << 24;
+	assert_int_equal(cid, f->c.console_sid);
+	assert_int_equal(engine_sessions_active(&f->w.e), 0);
+}
+
 static void test_rakp_state_machine(void **state)
 {
 	struct fx *f = *state;
@@ -861,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_source_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_from_another_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rakp2_bad_name_length_names_console, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rakp_state_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_open_cap_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_evicts_half_open, setup_small, teardown),
