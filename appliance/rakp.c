@@ -29,15 +29,39 @@ static void log_peer(struct engine *e, const struct engine_peer *from,
 	log_info("ipmi: %s from %s", what, who);
 }
 
-/* Open Session Response carrying only an error (table 13-10). */
-static int open_error(struct wcur *w, uint8_t tag, uint8_t status, uint32_t console_id)
+/*
+ * How an Open Session Response, RAKP 2 and RAKP 4 begin (tables 13-10,
+ * 13-12, 13-14): message tag, status code, a byte that is the maximum
+ * privilege in an Open Session Response and reserved in the RAKP messages,
+ * a reserved byte, and the console's session ID.
+ */
+static void write_head(struct wcur *w, uint8_t tag, uint8_t status, uint8_t max_priv,
+                       uint32_t console_id)
 {
 	wcur_u8(w, tag);
 	wcur_u8(w, status);
-	wcur_u8(w, 0);
+	wcur_u8(w, max_priv);
 	wcur_u8(w, 0);
 	wcur_le32(w, console_id);
-	return PAYLOAD_OPEN_RSP;
+}
+
+/* A refusal is that head alone, with the error status. Returns the
+ * payload type of the answer (PAYLOAD_OPEN_RSP, _RAKP2 or _RAKP4). */
+static int refuse(struct wcur *w, int payload, uint8_t tag, uint8_t status,
+                  uint32_t console_id)
+{
+	write_head(w, tag, status, 0, console_id);
+	return payload;
+}
+
+/* Ends s and refuses with status. The console ID is read first: ending the
+ * session wipes its slot. */
+static int end_and_refuse(struct engine *e, struct session *s, struct wcur *w, int payload,
+                          uint8_t tag, uint8_t status, const char *why)
+{
+	uint32_t cid = s->console_id;
+	engine_end_session(e, s, why);
+	return refuse(w, payload, tag, status, cid);
 }
 
 /* One algorithm record of the Open Session messages (table 13-9). */
@@ -85,41 +109,37 @@ int rakp_open_session(struct engine *e, const struct engine_peer *from,
 	case THROTTLE_LOCKED:
 		e->stats.dropped_throttled++;
 		log_peer(e, from, "session refused, source locked out after failed logins", NULL, 0);
-		return open_error(w, tag, RMCPP_NO_RESOURCES, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_NO_RESOURCES, console_id);
 	}
 	if (!ok)
-		return open_error(w, tag, RMCPP_ILLEGAL_PARAMETER, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_ILLEGAL_PARAMETER, console_id);
 	if (console_id == 0)
-		return open_error(w, tag, RMCPP_INVALID_SESSION_ID, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_INVALID_SESSION_ID, console_id);
 	if (req_priv > PRIV_OEM)
-		return open_error(w, tag, RMCPP_INVALID_ROLE, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_INVALID_ROLE, console_id);
 	if (req_priv > MAX_PRIV_OFFERED)
-		return open_error(w, tag, RMCPP_UNAUTHORIZED_ROLE, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_UNAUTHORIZED_ROLE, console_id);
 
 	const struct cipher_suite *suite = cipher_suite_find(auth, integ, conf);
 	if (!suite || !engine_suite_enabled(e, suite->id)) {
 		log_peer(e, from, "session refused, cipher suite not enabled", NULL, 0);
-		return open_error(w, tag, RMCPP_NO_CIPHER_SUITE, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_NO_CIPHER_SUITE, console_id);
 	}
 	if (session_count_from(&e->sessions, (const struct sockaddr *)&from->addr, true) >=
 	    MAX_HALF_OPEN_PER_SRC) {
 		e->stats.dropped_throttled++;
-		return open_error(w, tag, RMCPP_NO_RESOURCES, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_NO_RESOURCES, console_id);
 	}
 	struct session *s = engine_new_session(e, from);
 	if (!s)
-		return open_error(w, tag, RMCPP_NO_RESOURCES, console_id);
+		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_NO_RESOURCES, console_id);
 	s->console_id = console_id;
 	s->auth = auth;
 	s->integ = integ;
 	s->conf = conf;
 	s->max_priv = req_priv ? req_priv : MAX_PRIV_OFFERED;
 
-	wcur_u8(w, tag);
-	wcur_u8(w, RMCPP_OK);
-	wcur_u8(w, s->max_priv);
-	wcur_u8(w, 0);
-	wcur_le32(w, console_id);
+	write_head(w, tag, RMCPP_OK, s->max_priv, console_id);
 	wcur_le32(w, s->id);
 	write_alg(w, 0x00, auth);
 	write_alg(w, 0x01, integ);
@@ -151,15 +171,6 @@ static size_t kuid_of(const struct persona *p, uint8_t kuid[CIPHER_KEY_MAX])
 	return CIPHER_KEY_MAX;
 }
 
-static int rakp2_error(struct wcur *w, uint8_t tag, uint8_t status, uint32_t console_id)
-{
-	wcur_u8(w, tag);
-	wcur_u8(w, status);
-	wcur_le16(w, 0);
-	wcur_le32(w, console_id);
-	return PAYLOAD_RAKP2;
-}
-
 int rakp_message1(struct engine *e, const struct engine_peer *from,
                   struct cur *c, struct wcur *w)
 {
@@ -180,48 +191,39 @@ int rakp_message1(struct engine *e, const struct engine_peer *from,
 	if (!s || s->v15 || (s->state != SESS_OPENED && s->state != SESS_RAKP2) ||
 	    !engine_same_source(s, from)) {
 		e->stats.dropped_auth++;
-		return rakp2_error(w, tag, RMCPP_INVALID_SESSION_ID, 0);
+		return refuse(w, PAYLOAD_RAKP2, tag, RMCPP_INVALID_SESSION_ID, 0);
 	}
-	if (ulen > CIPHER_USER_MAX || cur_remaining(c) != ulen) {
-		uint32_t cid = s->console_id;
-		engine_end_session(e, s, "RAKP 1 with a bad name length");
-		return rakp2_error(w, tag, RMCPP_INVALID_NAME_LENGTH, cid);
-	}
+	if (ulen > CIPHER_USER_MAX || cur_remaining(c) != ulen)
+		return end_and_refuse(e, s, w, PAYLOAD_RAKP2, tag, RMCPP_INVALID_NAME_LENGTH,
+		                      "RAKP 1 with a bad name length");
 	const uint8_t *name = cur_view(c, ulen);
 	uint8_t priv = role & 0x0f;
-	if ((role & 0xe0) || priv < PRIV_CALLBACK || priv > PRIV_OEM) {
-		uint32_t cid = s->console_id;
-		engine_end_session(e, s, "RAKP 1 with an invalid role");
-		return rakp2_error(w, tag, RMCPP_INVALID_ROLE, cid);
-	}
-	if (priv > s->max_priv) {
-		uint32_t cid = s->console_id;
-		engine_end_session(e, s, "RAKP 1 role above the session maximum");
-		return rakp2_error(w, tag, RMCPP_UNAUTHORIZED_ROLE, cid);
-	}
+	if ((role & 0xe0) || priv < PRIV_CALLBACK || priv > PRIV_OEM)
+		return end_and_refuse(e, s, w, PAYLOAD_RAKP2, tag, RMCPP_INVALID_ROLE,
+		                      "RAKP 1 with an invalid role");
+	if (priv > s->max_priv)
+		return end_and_refuse(e, s, w, PAYLOAD_RAKP2, tag, RMCPP_UNAUTHORIZED_ROLE,
+		                      "RAKP 1 role above the session maximum");
 	/* A repeated RAKP 1 (the console retried) gets the same RAKP 2. */
 	bool repeat = s->state == SESS_RAKP2 && s->role == role &&
 	              s->user_len == ulen && memcmp(s->user, name, ulen) == 0 &&
 	              secret_ct_equal(s->console_rand, rm, sizeof(rm));
 	struct persona *p = ulen ? engine_lookup_user(e, from, name, ulen) : NULL;
 	if (!p || (s->persona && s->persona != p)) {
-		uint32_t cid = s->console_id;
 		engine_login_failed(e, &from->addr);
 		log_peer(e, from, ulen ? "login refused, unknown user" :
 		                         "login refused, anonymous login is disabled",
 		         name, ulen);
-		engine_end_session(e, s, "unknown user");
-		return rakp2_error(w, tag, RMCPP_UNAUTHORIZED_NAME, cid);
+		return end_and_refuse(e, s, w, PAYLOAD_RAKP2, tag, RMCPP_UNAUTHORIZED_NAME,
+		                      "unknown user");
 	}
 	if (!repeat) {
 		if (s->persona != p && p->sessions >= e->cfg->max_sessions_per_persona)
 			engine_make_room(e, p, s);
 		if (s->persona != p &&
-		    p->sessions >= e->cfg->max_sessions_per_persona) {
-			uint32_t cid = s->console_id;
-			engine_end_session(e, s, "persona session limit");
-			return rakp2_error(w, tag, RMCPP_NO_RESOURCES_ROLE, cid);
-		}
+		    p->sessions >= e->cfg->max_sessions_per_persona)
+			return end_and_refuse(e, s, w, PAYLOAD_RAKP2, tag, RMCPP_NO_RESOURCES_ROLE,
+			                      "persona session limit");
 		engine_bind_persona(e, s, p);
 		memcpy(s->console_rand, rm, sizeof(rm));
 		if (e->rand(s->bmc_rand, sizeof(s->bmc_rand)) < 0) {
@@ -245,25 +247,13 @@ int rakp_message1(struct engine *e, const struct engine_peer *from,
 		engine_end_session(e, s, "RAKP 2 code failed");
 		return -1;
 	}
-	wcur_u8(w, tag);
-	wcur_u8(w, RMCPP_OK);
-	wcur_le16(w, 0);
-	wcur_le32(w, s->console_id);
+	write_head(w, tag, RMCPP_OK, 0, s->console_id);
 	wcur_bytes(w, s->bmc_rand, sizeof(s->bmc_rand));
 	wcur_bytes(w, p->guid, sizeof(p->guid));
 	wcur_bytes(w, mac, (size_t)maclen);
 	secret_wipe(mac, sizeof(mac));
 	secret_wipe(&rp, sizeof(rp));
 	return PAYLOAD_RAKP2;
-}
-
-static int rakp4_error(struct wcur *w, uint8_t tag, uint8_t status, uint32_t console_id)
-{
-	wcur_u8(w, tag);
-	wcur_u8(w, status);
-	wcur_le16(w, 0);
-	wcur_le32(w, console_id);
-	return PAYLOAD_RAKP4;
 }
 
 int rakp_message3(struct engine *e, const struct engine_peer *from,
@@ -283,7 +273,7 @@ int rakp_message3(struct engine *e, const struct engine_peer *from,
 	if (!s || s->v15 || s->state != SESS_RAKP2 || !s->persona ||
 	    !engine_same_source(s, from)) {
 		e->stats.dropped_auth++;
-		return rakp4_error(w, tag, RMCPP_INVALID_SESSION_ID, 0);
+		return refuse(w, PAYLOAD_RAKP4, tag, RMCPP_INVALID_SESSION_ID, 0);
 	}
 	uint32_t cid = s->console_id;
 	if (status != RMCPP_OK) {
@@ -308,18 +298,17 @@ int rakp_message3(struct engine *e, const struct engine_peer *from,
 		engine_describe_peer(from, s->user, s->user_len, who, sizeof(who));
 		persona_log_event(p, "login failed (wrong password)", who, RMCPP_INVALID_ICV);
 		log_peer(e, from, "login failed, wrong password", s->user, s->user_len);
-		engine_end_session(e, s, "RAKP 3 code mismatch");
-		return rakp4_error(w, tag, RMCPP_INVALID_ICV, cid);
+		return end_and_refuse(e, s, w, PAYLOAD_RAKP4, tag, RMCPP_INVALID_ICV,
+		                      "RAKP 3 code mismatch");
 	}
 	int rc = cipher_derive_keys(&rp, kuid, klen, NULL, 0, &s->keys);
 	secret_wipe(kuid, sizeof(kuid));
 	uint8_t icv[CIPHER_MAX_MAC];
 	int icvlen = rc == 0 ? cipher_rakp4_icv(&rp, &s->keys, icv) : -1;
 	secret_wipe(&rp, sizeof(rp));
-	if (icvlen < 0) {
-		engine_end_session(e, s, "key derivation failed");
-		return rakp4_error(w, tag, RMCPP_NO_RESOURCES, cid);
-	}
+	if (icvlen < 0)
+		return end_and_refuse(e, s, w, PAYLOAD_RAKP4, tag, RMCPP_NO_RESOURCES,
+		                      "key derivation failed");
 	/* Sessions start at User level (or lower if that was all that was
 	 * asked); Set Session Privilege Level raises it up to max_priv. */
 	s->priv = s->max_priv < PRIV_USER ? s->max_priv : PRIV_USER;
@@ -327,10 +316,7 @@ int rakp_message3(struct engine *e, const struct engine_peer *from,
 	log_debug("session %08x active for persona %s, suite auth %u integ %u conf %u",
 	          s->id, p->user, s->auth, s->integ, s->conf);
 
-	wcur_u8(w, tag);
-	wcur_u8(w, RMCPP_OK);
-	wcur_le16(w, 0);
-	wcur_le32(w, cid);
+	write_head(w, tag, RMCPP_OK, 0, cid);
 	wcur_bytes(w, icv, (size_t)icvlen);
 	secret_wipe(icv, sizeof(icv));
 	return PAYLOAD_RAKP4;
