@@ -57,6 +57,11 @@ struct cmd_def {
 	const char *name;
 };
 
+/* One row: netFn, command, minimum privilege, request length bounds, flags
+ * and handler, whose name becomes the row's name. */
+#define CMD_ROW(netfn, cmd, min_priv, min_len, max_len, flags, fn) \
+	{ netfn, cmd, min_priv, min_len, max_len, flags, fn, #fn }
+
 /* Each netFn family file exports its rows. */
 extern const struct cmd_def cmd_app_table[];
 extern const size_t cmd_app_count;

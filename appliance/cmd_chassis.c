@@ -240,17 +240,15 @@ static int set_boot_options(struct cmd_ctx *c)
 	}
 }
 
-#define ROW(nf, cm, pr, lo, hi, fl, fn) { nf, cm, pr, lo, hi, fl, fn, #fn }
-
 const struct cmd_def cmd_chassis_table[] = {
-	ROW(NETFN_CHASSIS, CMD_GET_CHASSIS_CAPS, PRIV_USER, 0, 0, 0, get_chassis_caps),
-	ROW(NETFN_CHASSIS, CMD_GET_CHASSIS_STATUS, PRIV_USER, 0, 0, 0, get_chassis_status),
-	ROW(NETFN_CHASSIS, CMD_CHASSIS_CONTROL, PRIV_OPERATOR, 1, 1, 0, chassis_control),
-	ROW(NETFN_CHASSIS, CMD_CHASSIS_IDENTIFY, PRIV_OPERATOR, 0, 2, 0, chassis_identify),
-	ROW(NETFN_CHASSIS, CMD_SET_POWER_RESTORE, PRIV_OPERATOR, 1, 1, 0, set_power_restore),
-	ROW(NETFN_CHASSIS, CMD_GET_RESTART_CAUSE, PRIV_USER, 0, 0, 0, get_restart_cause),
-	ROW(NETFN_CHASSIS, CMD_SET_BOOT_OPTIONS, PRIV_OPERATOR, 1, 17, 0, set_boot_options),
-	ROW(NETFN_CHASSIS, CMD_GET_BOOT_OPTIONS, PRIV_OPERATOR, 3, 3, 0, get_boot_options),
-	ROW(NETFN_CHASSIS, CMD_GET_POH_COUNTER, PRIV_USER, 0, 0, 0, get_poh_counter),
+	CMD_ROW(NETFN_CHASSIS, CMD_GET_CHASSIS_CAPS, PRIV_USER, 0, 0, 0, get_chassis_caps),
+	CMD_ROW(NETFN_CHASSIS, CMD_GET_CHASSIS_STATUS, PRIV_USER, 0, 0, 0, get_chassis_status),
+	CMD_ROW(NETFN_CHASSIS, CMD_CHASSIS_CONTROL, PRIV_OPERATOR, 1, 1, 0, chassis_control),
+	CMD_ROW(NETFN_CHASSIS, CMD_CHASSIS_IDENTIFY, PRIV_OPERATOR, 0, 2, 0, chassis_identify),
+	CMD_ROW(NETFN_CHASSIS, CMD_SET_POWER_RESTORE, PRIV_OPERATOR, 1, 1, 0, set_power_restore),
+	CMD_ROW(NETFN_CHASSIS, CMD_GET_RESTART_CAUSE, PRIV_USER, 0, 0, 0, get_restart_cause),
+	CMD_ROW(NETFN_CHASSIS, CMD_SET_BOOT_OPTIONS, PRIV_OPERATOR, 1, 17, 0, set_boot_options),
+	CMD_ROW(NETFN_CHASSIS, CMD_GET_BOOT_OPTIONS, PRIV_OPERATOR, 3, 3, 0, get_boot_options),
+	CMD_ROW(NETFN_CHASSIS, CMD_GET_POH_COUNTER, PRIV_USER, 0, 0, 0, get_poh_counter),
 };
 const size_t cmd_chassis_count = sizeof(cmd_chassis_table) / sizeof(cmd_chassis_table[0]);

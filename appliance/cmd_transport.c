@@ -113,10 +113,8 @@ static int set_lan_config(struct cmd_ctx *c)
 	return CC_PARAM_READ_ONLY;
 }
 
-#define ROW(nf, cm, pr, lo, hi, fl, fn) { nf, cm, pr, lo, hi, fl, fn, #fn }
-
 const struct cmd_def cmd_transport_table[] = {
-	ROW(NETFN_TRANSPORT, CMD_SET_LAN_CONFIG, PRIV_ADMIN, 3, 34, 0, set_lan_config),
-	ROW(NETFN_TRANSPORT, CMD_GET_LAN_CONFIG, PRIV_OPERATOR, 4, 4, 0, get_lan_config),
+	CMD_ROW(NETFN_TRANSPORT, CMD_SET_LAN_CONFIG, PRIV_ADMIN, 3, 34, 0, set_lan_config),
+	CMD_ROW(NETFN_TRANSPORT, CMD_GET_LAN_CONFIG, PRIV_OPERATOR, 4, 4, 0, get_lan_config),
 };
 const size_t cmd_transport_count = sizeof(cmd_transport_table) / sizeof(cmd_transport_table[0]);
