@@ -13,16 +13,24 @@
 
 #define SDR_SEL_VERSION 0x51 /* IPMI 1.5/2.0 format */
 
-static int get_fru_info(struct cmd_ctx *c)
+/* The image of FRU device id (only 0, the persona's inventory) into img:
+ * CC_OK with its size in *n, or the completion code that refuses. */
+static int fru_image(const struct cmd_ctx *c, uint8_t id, uint8_t img[FRU_MAX], size_t *n)
 {
-	uint8_t id = cur_u8(&c->req);
-	uint8_t img[FRU_MAX];
-
 	if (id != 0)
 		return CC_NOT_PRESENT;
-	size_t n = fru_build(c->p, img, sizeof(img));
-	if (n == 0)
-		return CC_UNSPECIFIED;
+	*n = fru_build(c->p, img, FRU_MAX);
+	return *n == 0 ? CC_UNSPECIFIED : CC_OK;
+}
+
+static int get_fru_info(struct cmd_ctx *c)
+{
+	uint8_t img[FRU_MAX];
+	size_t n;
+	int cc = fru_image(c, cur_u8(&c->req), img, &n);
+
+	if (cc != CC_OK)
+		return cc;
 	wcur_le16(c->rsp, (uint16_t)n);
 	wcur_u8(c->rsp, 0x00); /* accessed by bytes */
 	return CC_OK;
@@ -34,12 +42,11 @@ static int read_fru(struct cmd_ctx *c)
 	uint16_t off = cur_le16(&c->req);
 	uint8_t count = cur_u8(&c->req);
 	uint8_t img[FRU_MAX];
+	size_t n;
+	int cc = fru_image(c, id, img, &n);
 
-	if (id != 0)
-		return CC_NOT_PRESENT;
-	size_t n = fru_build(c->p, img, sizeof(img));
-	if (n == 0)
-		return CC_UNSPECIFIED;
+	if (cc != CC_OK)
+		return cc;
 	if (off >= n)
 		return CC_PARAM_OUT_OF_RANGE;
 	size_t take = n - off < count ? n - off : count;
@@ -194,22 +201,20 @@ static int get_sel_utc_offset(struct cmd_ctx *c)
 	return CC_OK;
 }
 
-#define ROW(nf, cm, pr, lo, hi, fl, fn) { nf, cm, pr, lo, hi, fl, fn, #fn }
-
 const struct cmd_def cmd_storage_table[] = {
-	ROW(NETFN_STORAGE, CMD_GET_FRU_INFO, PRIV_USER, 1, 1, 0, get_fru_info),
-	ROW(NETFN_STORAGE, CMD_READ_FRU, PRIV_USER, 4, 4, 0, read_fru),
-	ROW(NETFN_STORAGE, CMD_WRITE_FRU, PRIV_OPERATOR, 3, 255, 0, write_fru),
-	ROW(NETFN_STORAGE, CMD_GET_SDR_REPO_INFO, PRIV_USER, 0, 0, 0, get_sdr_repo_info),
-	ROW(NETFN_STORAGE, CMD_RESERVE_SDR_REPO, PRIV_USER, 0, 0, 0, reserve),
-	ROW(NETFN_STORAGE, CMD_GET_SDR, PRIV_USER, 6, 6, 0, get_sdr),
-	ROW(NETFN_STORAGE, CMD_GET_SEL_INFO, PRIV_USER, 0, 0, 0, get_sel_info),
-	ROW(NETFN_STORAGE, CMD_GET_SEL_ALLOC, PRIV_USER, 0, 0, 0, get_sel_alloc),
-	ROW(NETFN_STORAGE, CMD_RESERVE_SEL, PRIV_USER, 0, 0, 0, reserve),
-	ROW(NETFN_STORAGE, CMD_GET_SEL_ENTRY, PRIV_USER, 6, 6, 0, get_sel_entry),
-	ROW(NETFN_STORAGE, CMD_CLEAR_SEL, PRIV_OPERATOR, 6, 6, 0, clear_sel),
-	ROW(NETFN_STORAGE, CMD_GET_SEL_TIME, PRIV_USER, 0, 0, 0, get_sel_time),
-	ROW(NETFN_STORAGE, CMD_SET_SEL_TIME, PRIV_OPERATOR, 4, 4, 0, set_sel_time),
-	ROW(NETFN_STORAGE, CMD_GET_SEL_UTC_OFFSET, PRIV_USER, 0, 0, 0, get_sel_utc_offset),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_FRU_INFO, PRIV_USER, 1, 1, 0, get_fru_info),
+	CMD_ROW(NETFN_STORAGE, CMD_READ_FRU, PRIV_USER, 4, 4, 0, read_fru),
+	CMD_ROW(NETFN_STORAGE, CMD_WRITE_FRU, PRIV_OPERATOR, 3, 255, 0, write_fru),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_SDR_REPO_INFO, PRIV_USER, 0, 0, 0, get_sdr_repo_info),
+	CMD_ROW(NETFN_STORAGE, CMD_RESERVE_SDR_REPO, PRIV_USER, 0, 0, 0, reserve),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_SDR, PRIV_USER, 6, 6, 0, get_sdr),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_SEL_INFO, PRIV_USER, 0, 0, 0, get_sel_info),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_SEL_ALLOC, PRIV_USER, 0, 0, 0, get_sel_alloc),
+	CMD_ROW(NETFN_STORAGE, CMD_RESERVE_SEL, PRIV_USER, 0, 0, 0, reserve),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_SEL_ENTRY, PRIV_USER, 6, 6, 0, get_sel_entry),
+	CMD_ROW(NETFN_STORAGE, CMD_CLEAR_SEL, PRIV_OPERATOR, 6, 6, 0, clear_sel),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_SEL_TIME, PRIV_USER, 0, 0, 0, get_sel_time),
+	CMD_ROW(NETFN_STORAGE, CMD_SET_SEL_TIME, PRIV_OPERATOR, 4, 4, 0, set_sel_time),
+	CMD_ROW(NETFN_STORAGE, CMD_GET_SEL_UTC_OFFSET, PRIV_USER, 0, 0, 0, get_sel_utc_offset),
 };
 const size_t cmd_storage_count = sizeof(cmd_storage_table) / sizeof(cmd_storage_table[0]);
