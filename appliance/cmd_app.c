@@ -174,6 +174,16 @@ static int get_channel_auth_caps(struct cmd_ctx *c)
 	return CC_OK;
 }
 
+/* Writes kind | alg the first time alg is met; seen holds the algorithms
+ * of that kind already written. */
+static void put_alg_once(struct wcur *w, uint8_t *seen, uint8_t kind, uint8_t alg)
+{
+	if (*seen & (1u << alg))
+		return;
+	*seen |= (uint8_t)(1u << alg);
+	wcur_u8(w, (uint8_t)(kind | alg));
+}
+
 static int get_channel_cipher_suites(struct cmd_ctx *c)
 {
 	uint8_t ch = cur_u8(&c->req);
@@ -203,18 +213,9 @@ static int get_channel_cipher_suites(struct cmd_ctx *c)
 			const struct cipher_suite *s = &cipher_suites[i];
 			if (!engine_suite_enabled(c->eng, s->id))
 				continue;
-			if (!(seen[0] & (1u << s->auth))) {
-				seen[0] |= (uint8_t)(1u << s->auth);
-				wcur_u8(&rw, s->auth);
-			}
-			if (!(seen[1] & (1u << s->integ))) {
-				seen[1] |= (uint8_t)(1u << s->integ);
-				wcur_u8(&rw, (uint8_t)(0x40 | s->integ));
-			}
-			if (!(seen[2] & (1u << s->conf))) {
-				seen[2] |= (uint8_t)(1u << s->conf);
-				wcur_u8(&rw, (uint8_t)(0x80 | s->conf));
-			}
+			put_alg_once(&rw, &seen[0], 0x00, s->auth);
+			put_alg_once(&rw, &seen[1], 0x40, s->integ);
+			put_alg_once(&rw, &seen[2], 0x80, s->conf);
 		}
 	}
 	size_t off = (size_t)(idx & 0x3f) * 16, total = wcur_len(&rw);
@@ -318,12 +319,19 @@ static int set_session_priv(struct cmd_ctx *c)
 	return CC_OK;
 }
 
+/* The sessions Get Session Info and Close Session may see: the active ones
+ * of the caller's persona. */
+static bool persona_session(const struct cmd_ctx *c, const struct session *s)
+{
+	return s->state == SESS_ACTIVE && s->persona == c->p;
+}
+
 static struct session *session_by_index(struct cmd_ctx *c, unsigned n)
 {
 	struct session_table *t = &c->eng->sessions;
 	for (size_t i = 0; i < t->cap; i++) {
 		struct session *s = &t->slots[i];
-		if (s->state == SESS_ACTIVE && s->persona == c->p && --n == 0)
+		if (persona_session(c, s) && --n == 0)
 			return s;
 	}
 	return NULL;
@@ -334,7 +342,7 @@ static struct session *session_by_handle(struct cmd_ctx *c, uint8_t h)
 	struct session_table *t = &c->eng->sessions;
 	for (size_t i = 0; i < t->cap; i++) {
 		struct session *s = &t->slots[i];
-		if (s->state == SESS_ACTIVE && s->persona == c->p && s->handle == h)
+		if (persona_session(c, s) && s->handle == h)
 			return s;
 	}
 	return NULL;
@@ -371,7 +379,7 @@ static int count_persona_sessions(struct cmd_ctx *c)
 	struct session_table *t = &c->eng->sessions;
 	int n = 0;
 	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].state == SESS_ACTIVE && t->slots[i].persona == c->p)
+		if (persona_session(c, &t->slots[i]))
 			n++;
 	return n;
 }
@@ -396,7 +404,7 @@ static int get_session_info(struct cmd_ctx *c)
 			return CC_DATA_LENGTH;
 		uint32_t id = cur_le32(&c->req);
 		s = session_find(&c->eng->sessions, id);
-		if (s && (s->persona != c->p || s->state != SESS_ACTIVE))
+		if (s && !persona_session(c, s))
 			s = NULL;
 		break;
 	}
