@@ -296,7 +296,17 @@ void persona_record_action(struct persona *p, const char *what, const char *sour
 	persona_log_event(p, what, source, cc);
 	snprintf(p->last_action, sizeof(p->last_action), "%s", what);
 	p->last_action_cc = cc;
-	p->last_action_wall_ms = p->events[(p->event_next - 1) % PERSONA_EVENTS].wall_ms;
+	p->last_action_wall_ms = persona_event_newest(p, 0)->wall_ms;
+}
+
+unsigned persona_event_count(const struct persona *p)
+{
+	return p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
+}
+
+const struct persona_event *persona_event_newest(const struct persona *p, unsigned k)
+{
+	return &p->events[(p->event_next - 1 - k) % PERSONA_EVENTS];
 }
 
 int persona_set_allowed_sources(struct persona *p, const struct cidr_list *l)

@@ -130,5 +130,9 @@ void persona_log_event(struct persona *p, const char *what, const char *source,
  * audit event, and the persona's last_action with its time and result. */
 void persona_record_action(struct persona *p, const char *what, const char *source,
                            uint8_t cc);
+/* How many audit events p keeps (the newest PERSONA_EVENTS at most), and
+ * the k-th newest of them (0 = the newest), k < persona_event_count(p). */
+unsigned persona_event_count(const struct persona *p);
+const struct persona_event *persona_event_newest(const struct persona *p, unsigned k);
 
 #endif

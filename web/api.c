@@ -128,10 +128,9 @@ static json_t *persona_json(struct web *w, const char *local_host, const struct 
 	}
 	if (events) {
 		json_t *arr = json_array();
-		unsigned total = p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
+		unsigned total = persona_event_count(p);
 		for (unsigned k = 0; k < total; k++)
-			json_array_append_new(arr, event_json(p, &p->events[(p->event_next - 1 - k) %
-			                                                     PERSONA_EVENTS], false));
+			json_array_append_new(arr, event_json(p, persona_event_newest(p, k), false));
 		json_object_set_new(o, "events", arr);
 	}
 	return o;
@@ -367,9 +366,9 @@ void api_events(struct web_req *r, struct web_reply *out)
 		const struct persona *p = persona_at(t, i);
 		if (!p)
 			continue;
-		unsigned total = p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
+		unsigned total = persona_event_count(p);
 		for (unsigned k = 0; k < total; k++) {
-			struct event_ref ref = { p, &p->events[(p->event_next - 1 - k) % PERSONA_EVENTS] };
+			struct event_ref ref = { p, persona_event_newest(p, k) };
 			if (n < cap) {
 				heap[n] = ref;
 				sift_up(heap, n++);

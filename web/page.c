@@ -301,13 +301,12 @@ static void fact(struct wbuf *b, const char *name, const char *value, const char
 
 static void events_table(struct wbuf *b, const struct persona *p)
 {
-	unsigned total = p->event_next < PERSONA_EVENTS ? p->event_next : PERSONA_EVENTS;
+	unsigned total = persona_event_count(p);
 
 	LIT(b, "<table id=\"events\" class=\"events\"><thead><tr><th>Time</th><th>Event</th>"
 	       "<th>Source</th><th>Result</th></tr></thead><tbody>\n");
 	for (unsigned k = 0; k < total; k++) {
-		const struct persona_event *e =
-			&p->events[(p->event_next - 1 - k) % PERSONA_EVENTS];
+		const struct persona_event *e = persona_event_newest(p, k);
 		char when[40], res[64];
 		view_time(e->wall_ms, when, sizeof(when));
 		view_result(e->cc, res, sizeof(res));

@@ -144,6 +144,31 @@ static void test_derived_ids_stable(void **state)
 	persona_table_free(t);
 }
 
+/* The audit ring keeps the newest PERSONA_EVENTS, read newest first. */
+static void test_events_newest_first(void **state)
+{
+	struct persona_table *t = persona_table_new();
+	struct persona *a = add(t, "dev-a", "aaaa", "");
+	char what[16];
+
+	assert_int_equal(persona_event_count(a), 0);
+	persona_log_event(a, "e0", "", 0);
+	assert_int_equal(persona_event_count(a), 1);
+	assert_string_equal(persona_event_newest(a, 0)->what, "e0");
+	for (unsigned i = 1; i < PERSONA_EVENTS + 4; i++) {
+		snprintf(what, sizeof(what), "e%u", i);
+		persona_log_event(a, what, "", 0);
+	}
+	assert_int_equal(persona_event_count(a), PERSONA_EVENTS);
+	snprintf(what, sizeof(what), "e%u", PERSONA_EVENTS + 3);
+	assert_string_equal(persona_event_newest(a, 0)->what, what);
+	assert_string_equal(persona_event_newest(a, PERSONA_EVENTS - 1)->what, "e4");
+	persona_record_action(a, "power off", "", 0);
+	assert_string_equal(persona_event_newest(a, 0)->what, "power off");
+	assert_true(a->last_action_wall_ms == persona_event_newest(a, 0)->wall_ms);
+	persona_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_many_personas),
 		cmocka_unit_test(test_slot_reuse_bumps_generation),
 		cmocka_unit_test(test_derived_ids_stable),
+		cmocka_unit_test(test_events_newest_first),
 	};
 	return cmocka_run_group_tests_name("persona", tests, NULL, NULL);
 }
