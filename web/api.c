@@ -195,11 +195,20 @@ static void discovery_json(struct web_req *r, json_t *doc)
 	json_object_set_new(doc, "discovery", d);
 }
 
-static void reply_json(struct web_reply *out, unsigned status, json_t *doc)
+/* doc as compact ASCII JSON (malloc'd; NULL when it cannot be built),
+ * releasing doc. */
+static char *dump_json(json_t *doc)
 {
 	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 
 	json_decref(doc);
+	return text;
+}
+
+static void reply_json(struct web_reply *out, unsigned status, json_t *doc)
+{
+	char *text = dump_json(doc);
+
 	if (!text) {
 		web_reply_text(out, 500, "cannot build the JSON document\n");
 		return;
@@ -212,10 +221,8 @@ static void reply_json(struct web_reply *out, unsigned status, json_t *doc)
 
 static void list_row(struct web_stream *s, struct persona *p, struct wbuf *b)
 {
-	json_t *o = persona_json(s->w, s->local_host, p, false);
-	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *text = dump_json(persona_json(s->w, s->local_host, p, false));
 
-	json_decref(o);
 	if (!text) {
 		b->failed = true; /* ends the stream with an error */
 		return;
@@ -262,8 +269,7 @@ void api_personas(struct web_req *r, struct web_reply *out)
 		json_object_set_new(doc, "projects", json_array());
 		json_object_set_new(doc, "discovery", json_null());
 	}
-	text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(doc);
+	text = dump_json(doc);
 	size_t n = text ? strlen(text) : 0;
 	if (n < 2 || text[n - 1] != '}') {
 		free(text);
