@@ -57,6 +57,20 @@ static void read_local(struct msghdr *mh, struct udp_listener *l,
 	}
 }
 
+/* Makes the len bytes at data mh's one control message, in buf (room for
+ * CMSG_SPACE(len), zeroed by the caller). */
+static void set_cmsg(struct msghdr *mh, char *buf, int level, int type, const void *data,
+                     size_t len)
+{
+	mh->msg_control = buf;
+	mh->msg_controllen = CMSG_SPACE(len);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+}
+
 static void send_one(struct udp_listener *l, const struct sockaddr_storage *to,
                      socklen_t to_len, const struct sockaddr_storage *local,
                      const uint8_t *buf, size_t len)
@@ -78,24 +92,12 @@ static void send_one(struct udp_listener *l, const struct sockaddr_storage *to,
 	if (local && l->family == AF_INET && local->ss_family == AF_INET) {
 		struct in_pktinfo pi = { 0 };
 		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		set_cmsg(&mh, ctl.buf, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else if (local && l->family == AF_INET6 && local->ss_family == AF_INET6) {
 		struct in6_pktinfo pi = { 0 };
 		pi.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr;
 		pi.ipi6_ifindex = ((const struct sockaddr_in6 *)local)->sin6_scope_id;
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		set_cmsg(&mh, ctl.buf, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	if (sendmsg(l->fd, &mh, MSG_DONTWAIT) < 0) {
 		/* A full socket buffer drops the reply; the client retransmits. */
