@@ -268,15 +268,24 @@ static void reap_expired(struct engine *e)
 	}
 }
 
-void engine_make_room(struct engine *e, struct persona *p, const struct session *keep)
+/* The oldest handshake that never finished, other than keep: of persona p,
+ * or of anyone when p is NULL. NULL when there is none. */
+static struct session *oldest_handshake(struct engine *e, const struct persona *p,
+                                        const struct session *keep)
 {
 	struct session *oldest = NULL;
 	for (size_t i = 0; i < e->sessions.cap; i++) {
 		struct session *c = &e->sessions.slots[i];
-		if (c != keep && c->persona == p && c->state != SESS_FREE &&
+		if (c != keep && (!p || c->persona == p) && c->state != SESS_FREE &&
 		    c->state != SESS_ACTIVE && (!oldest || c->created_ms < oldest->created_ms))
 			oldest = c;
 	}
+	return oldest;
+}
+
+void engine_make_room(struct engine *e, struct persona *p, const struct session *keep)
+{
+	struct session *oldest = oldest_handshake(e, p, keep);
 	if (oldest)
 		engine_end_session(e, oldest, "evicted: the persona's sessions are full");
 }
@@ -292,13 +301,7 @@ struct session *engine_new_session(struct engine *e, const struct engine_peer *f
 		 * flood of Open Session requests then only recycles its own
 		 * half-open slots and cannot hold out a console that completes
 		 * its handshake in a few round trips. */
-		struct session *oldest = NULL;
-		for (size_t i = 0; i < e->sessions.cap; i++) {
-			struct session *c = &e->sessions.slots[i];
-			if (c->state != SESS_FREE && c->state != SESS_ACTIVE &&
-			    (!oldest || c->created_ms < oldest->created_ms))
-				oldest = c;
-		}
+		struct session *oldest = oldest_handshake(e, NULL, NULL);
 		if (!oldest)
 			return NULL;
 		engine_end_session(e, oldest, "evicted by a newer handshake");
@@ -352,6 +355,16 @@ struct persona *engine_lookup_user(struct engine *e, const struct engine_peer *f
 }
 
 /* ---- requests -------------------------------------------------------- */
+
+/* The RMCP header of every IPMI reply: version, reserved, no RMCP ACK
+ * wanted, class IPMI. */
+static void put_rmcp_ipmi(struct wcur *w)
+{
+	wcur_u8(w, RMCP_VERSION);
+	wcur_u8(w, 0);
+	wcur_u8(w, RMCP_SEQ_NO_ACK);
+	wcur_u8(w, RMCP_CLASS_IPMI);
+}
 
 _Static_assert(ENGINE_CMD_SLOTS == 1u << 9, "engine_count_request takes 9 hash bits");
 
@@ -505,10 +518,7 @@ void engine_backend_done(void *arg, uint64_t token, uint8_t cc)
 	session_cache_put(s, s->pending_key, &cc, 1);
 	if (!wcur_ok(&mw))
 		return;
-	wcur_u8(&pw, RMCP_VERSION);
-	wcur_u8(&pw, 0);
-	wcur_u8(&pw, RMCP_SEQ_NO_ACK);
-	wcur_u8(&pw, RMCP_CLASS_IPMI);
+	put_rmcp_ipmi(&pw);
 	n = s->v15 ? lan15_wrap(e, s, msg, wcur_len(&mw), &pw)
 	           : rmcpplus_wrap(e, s, msg, wcur_len(&mw), &pw);
 	if (n == 0 || !e->send)
@@ -593,10 +603,7 @@ size_t engine_handle(struct engine *e, const struct engine_peer *from,
 			e->stats.dropped_malformed++;
 			return 0;
 		}
-		wcur_u8(&w, RMCP_VERSION);
-		wcur_u8(&w, 0);
-		wcur_u8(&w, RMCP_SEQ_NO_ACK);
-		wcur_u8(&w, RMCP_CLASS_IPMI);
+		put_rmcp_ipmi(&w);
 		if ((c.base[c.off] & 0x0f) == AUTHTYPE_RMCPP)
 			n = rmcpplus_handle(e, from, &c, &w);
 		else
