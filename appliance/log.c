@@ -17,7 +17,6 @@ static FILE *out_stream;
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void log_set_level(enum log_level lvl) { cur_level = lvl; }
-enum log_level log_get_level(void) { return cur_level; }
 void log_set_stream(void *stream) { out_stream = stream; }
 
 const char *log_level_name(enum log_level lvl)
@@ -75,12 +74,6 @@ static void emit(enum log_level lvl, const char *suffix, const char *fmt,
 	FILE *f = out_stream ? out_stream : stderr;
 	fwrite(line, 1, n, f);
 	fflush(f);
-}
-
-void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
-{
-	if (lvl <= cur_level)
-		emit(lvl, NULL, fmt, ap);
 }
 
 #define LOG_FN(name, lvl)                           \

@@ -18,7 +18,6 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 void log_set_level(enum log_level lvl);
-enum log_level log_get_level(void);
 /* Parses "error", "warn", "info", "debug"; returns -1 if unknown. */
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level lvl);
@@ -32,7 +31,6 @@ void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 _Noreturn void fatal(const char *fmt, ...) LOG_PRINTF(1, 2);
 _Noreturn void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2);
-void log_vmsg(enum log_level lvl, const char *fmt, va_list ap) LOG_PRINTF(2, 0);
 
 /*
  * Per-source rate limit for lines a remote peer can trigger: a token bucket

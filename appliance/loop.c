@@ -49,7 +49,6 @@ uint64_t loop_clock_ms(void)
 
 uint64_t loop_now(const struct loop *l) { return l->now; }
 void loop_stop(struct loop *l) { l->stop = true; }
-bool loop_stopping(const struct loop *l) { return l->stop; }
 
 static void run_posted(struct loop *l, struct loop_fd *h, uint32_t events)
 {

@@ -45,7 +45,6 @@ struct loop *loop_new(void);
 void loop_free(struct loop *l);
 int loop_run(struct loop *l);     /* until loop_stop(); 0 or -1 */
 void loop_stop(struct loop *l);
-bool loop_stopping(const struct loop *l);
 
 /* Monotonic milliseconds, refreshed once per loop iteration. */
 uint64_t loop_now(const struct loop *l);

@@ -24,7 +24,6 @@
 static size_t sessionless(struct engine *e, const struct engine_peer *from,
                           uint8_t ptype, struct cur *payload, struct wcur *w)
 {
-	size_t hdr = wcur_len(w);
 	int rtype;
 
 	/* header written once the payload is known: type, ID 0, seq 0, len */
@@ -63,7 +62,6 @@ static size_t sessionless(struct engine *e, const struct engine_peer *from,
 		return 0;
 	wcur_patch_u8(w, type_at, (uint8_t)rtype);
 	wcur_patch_le16(w, len_at, (uint16_t)(wcur_len(w) - body));
-	(void)hdr;
 	return wcur_ok(w) ? wcur_len(w) : 0;
 }
 
