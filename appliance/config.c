@@ -258,6 +258,24 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return (a[whole] & mask) == (b[whole] & mask);
 }
 
+void sockaddr_format(const struct sockaddr *sa, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &v4->sin_addr, a, sizeof(a));
+		port = ntohs(v4->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &v6->sin6_addr, a, sizeof(a));
+		port = ntohs(v6->sin6_port);
+	}
+	snprintf(out, cap, "%s%s%s:%u", sa->sa_family == AF_INET6 ? "[" : "", a,
+	         sa->sa_family == AF_INET6 ? "]" : "", port);
+}
+
 bool cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa)
 {
 	uint8_t v4[4];

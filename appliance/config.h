@@ -120,5 +120,8 @@ int config_parse_cidr(const char *text, struct cidr *out);
  * MAX_CIDRS. Used for config personas and the ipmi.allow tag. */
 int config_parse_cidr_list(const char *text, struct cidr_list *out, char *bad, size_t bad_len);
 bool cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa);
+/* sa as numeric "HOST:PORT" ("[V6]:PORT"), the form config_parse_listen()
+ * reads, for messages; "?:0" for a family other than IPv4 and IPv6. */
+void sockaddr_format(const struct sockaddr *sa, char *out, size_t cap);
 
 #endif

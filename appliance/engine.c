@@ -80,23 +80,12 @@ void engine_attach_backend(struct engine *e, struct backend *b)
 void engine_describe_peer(const struct engine_peer *from, const uint8_t *user,
                           size_t user_len, char *out, size_t cap)
 {
-	char addr[INET6_ADDRSTRLEN] = "?", name[MAX_USER_NAME * 4 + 1] = "";
-	unsigned port = 0;
+	char addr[INET6_ADDRSTRLEN + 8], name[MAX_USER_NAME * 4 + 1] = "";
 
-	if (from->addr.ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)&from->addr;
-		inet_ntop(AF_INET, &a->sin_addr, addr, sizeof(addr));
-		port = ntohs(a->sin_port);
-	} else if (from->addr.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&from->addr;
-		inet_ntop(AF_INET6, &a->sin6_addr, addr, sizeof(addr));
-		port = ntohs(a->sin6_port);
-	}
+	sockaddr_format((const struct sockaddr *)&from->addr, addr, sizeof(addr));
 	if (user && user_len)
 		log_escape(user, user_len, name, sizeof(name));
-	snprintf(out, cap, "%s%s%s:%u%s%s", from->addr.ss_family == AF_INET6 ? "[" : "",
-	         addr, from->addr.ss_family == AF_INET6 ? "]" : "", port,
-	         name[0] ? " user " : "", name);
+	snprintf(out, cap, "%s%s%s", addr, name[0] ? " user " : "", name);
 }
 
 /* ---- session lifecycle ---------------------------------------------- */

@@ -393,23 +393,16 @@ static void describe_peer(struct web_req *r)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
 
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET) {
+		if (sa->sa_family == AF_INET)
 			memcpy(&r->peer, sa, sizeof(struct sockaddr_in));
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a));
-			port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-		} else if (sa->sa_family == AF_INET6) {
+		else if (sa->sa_family == AF_INET6)
 			memcpy(&r->peer, sa, sizeof(struct sockaddr_in6));
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof(a));
-			port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-		}
 	}
-	snprintf(r->client, sizeof(r->client), "%s%s%s:%u", strchr(a, ':') ? "[" : "", a,
-	         strchr(a, ':') ? "]" : "", port);
+	/* r is zeroed: an address of any other family stays "?:0" */
+	sockaddr_format((const struct sockaddr *)&r->peer, r->client, sizeof(r->client));
 
 	/* Our own address on this connection: what to put in front of
 	 * ipmitool when the IPMI listener is bound to a wildcard address. */

@@ -364,6 +364,24 @@ static void test_api_url_loopback_only(void **state)
 	}
 }
 
+/* Addresses in messages read back the way config_parse_listen() takes them. */
+static void test_sockaddr_format(void **state)
+{
+	struct listen_addr a;
+	struct sockaddr_storage none;
+	char out[64];
+
+	assert_int_equal(config_parse_listen("127.0.0.1:623", 623, &a), 0);
+	sockaddr_format((const struct sockaddr *)&a.ss, out, sizeof(out));
+	assert_string_equal(out, "127.0.0.1:623");
+	assert_int_equal(config_parse_listen("[::1]:40000", 623, &a), 0);
+	sockaddr_format((const struct sockaddr *)&a.ss, out, sizeof(out));
+	assert_string_equal(out, "[::1]:40000");
+	memset(&none, 0, sizeof(none));
+	sockaddr_format((const struct sockaddr *)&none, out, sizeof(out));
+	assert_string_equal(out, "?:0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_persona_allowed_sources),
 		cmocka_unit_test(test_cipher_zero_needs_opt_in),
 		cmocka_unit_test(test_api_url_loopback_only),
+		cmocka_unit_test(test_sockaddr_format),
 	};
 	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
 }
