@@ -211,6 +211,20 @@ static void retry_or_finish(struct api_queue *q, struct api_call *c, uint64_t de
 	loop_timer_in(q->loop, &c->retry, delay_ms);
 }
 
+/* An attempt failed for the reason in c->last_why: counted, then tried again
+ * after a backoff when retry says the failure may pass and the call's
+ * budget allows, else the call ends. */
+static void attempt_failed(struct api_queue *q, struct api_call *c, bool retry,
+                           const struct http_response *r)
+{
+	note_error(q, c, c->last_why);
+	c->failures++;
+	if (retry)
+		retry_or_finish(q, c, api_backoff_ms(c->failures, rnd(q)), r);
+	else
+		finish(q, c, r);
+}
+
 static void hold_for_rate_limit(struct api_queue *q, long retry_after_s)
 {
 	uint64_t now = loop_clock_ms();
@@ -258,13 +272,8 @@ static void on_http_done(void *arg, const struct http_response *r)
 
 	if (r->err != HTTP_E_NONE) {
 		snprintf(c->last_why, sizeof(c->last_why), "%s", r->errtext);
-		note_error(q, c, c->last_why);
-		c->failures++;
-		if (r->err == HTTP_E_TIMEOUT || r->err == HTTP_E_CONNECT ||
-		    r->err == HTTP_E_TRUNCATED)
-			retry_or_finish(q, c, api_backoff_ms(c->failures, rnd(q)), r);
-		else
-			finish(q, c, r);
+		attempt_failed(q, c, r->err == HTTP_E_TIMEOUT || r->err == HTTP_E_CONNECT ||
+		                     r->err == HTTP_E_TRUNCATED, r);
 		pump(q);
 		return;
 	}
@@ -278,7 +287,6 @@ static void on_http_done(void *arg, const struct http_response *r)
 		snprintf(c->last_why, sizeof(c->last_why), "HTTP 429 (rate limited)");
 		note_error(q, c, c->last_why);
 		hold_for_rate_limit(q, r->retry_after_s);
-		uint64_t now = loop_clock_ms();
 		if (q->hold_until_ms >= c->deadline_ms || c->rate_waits > API_MAX_RATE_WAITS) {
 			finish(q, c, r);
 		} else {
@@ -287,7 +295,6 @@ static void on_http_done(void *arg, const struct http_response *r)
 			q->stats.retries++;
 			lane_push(&q->lanes[c->lane], c, true);
 		}
-		(void)now;
 		pump(q);
 		return;
 	}
@@ -302,13 +309,8 @@ static void on_http_done(void *arg, const struct http_response *r)
 		if (drc < 0) {
 			c->last_malformed = true;
 			snprintf(c->last_why, sizeof(c->last_why), "malformed answer: %s", why);
-			note_error(q, c, c->last_why);
-			c->failures++;
 			/* Only reads are repeated: a PUT or POST did happen. */
-			if (c->method == HTTP_GET)
-				retry_or_finish(q, c, api_backoff_ms(c->failures, rnd(q)), r);
-			else
-				finish(q, c, r);
+			attempt_failed(q, c, c->method == HTTP_GET, r);
 			pump(q);
 			return;
 		}
@@ -321,12 +323,7 @@ static void on_http_done(void *arg, const struct http_response *r)
 	metal_decode_error(r->body, r->len, msg, sizeof(msg));
 	snprintf(c->last_why, sizeof(c->last_why), "HTTP %d%s%s", r->status,
 	         msg[0] ? ": " : "", msg);
-	note_error(q, c, c->last_why);
-	c->failures++;
-	if (retryable_status(r->status))
-		retry_or_finish(q, c, api_backoff_ms(c->failures, rnd(q)), r);
-	else
-		finish(q, c, r);
+	attempt_failed(q, c, retryable_status(r->status), r);
 	pump(q);
 }
 
