@@ -40,12 +40,15 @@ struct loop {
 	bool firing;               /* inside fire_timers() */
 };
 
-uint64_t loop_clock_ms(void)
+static uint64_t clock_ms(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+uint64_t loop_clock_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+uint64_t loop_wall_ms(void) { return clock_ms(CLOCK_REALTIME); }
 
 uint64_t loop_now(const struct loop *l) { return l->now; }
 void loop_stop(struct loop *l) { l->stop = true; }

@@ -50,6 +50,9 @@ void loop_stop(struct loop *l);
 uint64_t loop_now(const struct loop *l);
 /* A fresh reading of the clock (for code outside the loop thread). */
 uint64_t loop_clock_ms(void);
+/* The wall clock (CLOCK_REALTIME) in milliseconds: for display only, never
+ * for deadlines, which use the monotonic clocks above. */
+uint64_t loop_wall_ms(void);
 
 int loop_fd_add(struct loop *l, struct loop_fd *h, int fd, uint32_t events,
                 loop_fd_fn fn, void *arg);

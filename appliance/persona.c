@@ -9,6 +9,7 @@
 #include "persona.h"
 #include "config.h"
 #include "log.h"
+#include "loop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -280,10 +281,8 @@ void persona_log_event(struct persona *p, const char *what, const char *source,
                        uint8_t cc)
 {
 	struct persona_event *e = &p->events[p->event_next % PERSONA_EVENTS];
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e->wall_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	e->wall_ms = loop_wall_ms();
 	snprintf(e->what, sizeof(e->what), "%s", what);
 	snprintf(e->source, sizeof(e->source), "%s", source ? source : "");
 	e->cc = cc;

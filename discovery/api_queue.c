@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum call_where { IN_LANE, BACKING_OFF, IN_FLIGHT };
 
@@ -68,13 +67,6 @@ struct api_queue {
 };
 
 #define RATE_LOG_INTERVAL_MS 10000
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* xorshift64*: jitter only, so a CSPRNG seed and a fast generator do. */
 static double rnd(struct api_queue *q)
@@ -151,7 +143,7 @@ static void on_http_done(void *arg, const struct http_response *r);
 static void note_error(struct api_queue *q, struct api_call *c, const char *why)
 {
 	q->stats.failures++;
-	q->stats.last_error_wall_ms = wall_ms();
+	q->stats.last_error_wall_ms = loop_wall_ms();
 	snprintf(q->stats.last_error, sizeof(q->stats.last_error), "%s %.*s: %s",
 	         http_method_name(c->method), 120, c->path, why);
 }
@@ -314,7 +306,7 @@ static void on_http_done(void *arg, const struct http_response *r)
 			pump(q);
 			return;
 		}
-		q->stats.last_ok_wall_ms = wall_ms();
+		q->stats.last_ok_wall_ms = loop_wall_ms();
 		c->last_why[0] = 0;
 		finish(q, c, r);
 		pump(q);

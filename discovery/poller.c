@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct poll_page;
 
@@ -52,13 +51,6 @@ struct poller {
 	size_t watched;
 	struct metal_device scratch;    /* a refresh answer, decode to done */
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- listing checks ----------------------------------------------------------- */
 
@@ -167,7 +159,6 @@ static void free_pages(struct project_poll *pp)
 
 static void end_poll(struct project_poll *pp, bool ok, const char *result)
 {
-	struct poller *pl = pp->pl;
 	struct discovery_project_status *st = &pp->status;
 	uint64_t took = loop_clock_ms() - pp->started_ms;
 
@@ -190,7 +181,6 @@ static void end_poll(struct project_poll *pp, bool ok, const char *result)
 		else
 			log_info("discovery: project %s: poll failed again (%u in a row): %s",
 			         pp->id, st->consecutive_failures, result);
-		(void)pl;
 	}
 	free_pages(pp);
 }
@@ -344,7 +334,7 @@ static void start_project(struct poller *pl, struct project_poll *pp)
 	pp->running = true;
 	pp->status.polling = true;
 	pp->started_ms = loop_clock_ms();
-	pp->started_wall_ms = wall_ms();
+	pp->started_wall_ms = loop_wall_ms();
 	pp->first = calloc(1, sizeof(*pp->first));
 	if (!pp->first) {
 		end_poll(pp, false, "out of memory");
@@ -354,7 +344,6 @@ static void start_project(struct poller *pl, struct project_poll *pp)
 	pp->first->no = 1;
 	if (!submit_page(pp, pp->first))
 		end_poll(pp, false, "cannot queue a page request");
-	(void)pl;
 }
 
 /* ---- fast refresh ------------------------------------------------------------------ */

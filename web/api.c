@@ -253,7 +253,7 @@ void api_personas(struct web_req *r, struct web_reply *out)
 		web_reply_text(out, 500, "out of memory\n");
 		return;
 	}
-	uint64_t wall = web_wall_ms();
+	uint64_t wall = loop_wall_ms();
 	view_time(wall, now, sizeof(now));
 	json_object_set_new(doc, "generated_at", jtime(wall));
 	json_object_set_new(doc, "display_time", json_string(now));

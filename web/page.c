@@ -64,7 +64,7 @@ static void csrf_field(struct web_req *r, struct wbuf *b)
 {
 	char token[CSRF_TOKEN_MAX];
 
-	csrf_make(&r->w->csrf, r->user, web_wall_ms() / 1000u, token);
+	csrf_make(&r->w->csrf, r->user, loop_wall_ms() / 1000u, token);
 	LIT(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
 	H(b, token);
 	LIT(b, "\">");
@@ -255,7 +255,7 @@ void page_index(struct web_req *r, struct web_reply *out)
 	/* Re-reading a big fleet costs the loop time: the page asks less
 	 * often as the table grows (1 ms more per persona). */
 	head(b, "Personas", WEB_REFRESH_MS + (unsigned)(n < 100000 ? n : 100000));
-	view_time(web_wall_ms(), now, sizeof(now));
+	view_time(loop_wall_ms(), now, sizeof(now));
 	LIT(b, "<section class=\"summary\"><h1>Personas</h1><p><span id=\"count\">");
 	NUM(b, "%zu", n);
 	LIT(b, "</span> personas · IPMI on <code>");

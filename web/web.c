@@ -18,7 +18,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Longest chunked body read and thrown away so a client still gets a clean
@@ -49,13 +48,6 @@ static const struct web_route routes[] = {
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* ---- small helpers shared by the handlers ------------------------------ */
-
-uint64_t web_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void web_describe(const struct web_req *r, char *out, size_t cap)
 {
@@ -376,7 +368,7 @@ static void run_post(struct web_req *r, struct web_reply *out)
 		web_reply_text(out, 403, "cross-site request refused\n");
 		return;
 	}
-	if (!found || !csrf_check(&r->w->csrf, r->user, token, web_wall_ms() / 1000u)) {
+	if (!found || !csrf_check(&r->w->csrf, r->user, token, loop_wall_ms() / 1000u)) {
 		log_warnx("web: %s %s without a valid form token from %s", r->method,
 		          r->path_shown, r->client);
 		web_reply_text(out, 403, "missing or stale form token; reload the page and "
@@ -648,7 +640,7 @@ int web_start(const struct web_deps *deps, struct web **out)
 	if (!w)
 		return -1;
 	w->d = *deps;
-	w->started_wall_ms = web_wall_ms();
+	w->started_wall_ms = loop_wall_ms();
 	w->auth = web_auth_new(c->web_user, &c->web_password);
 	if (!w->auth || csrf_init(&w->csrf) < 0) {
 		log_warnx("web: cannot set up authentication");

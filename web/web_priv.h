@@ -150,8 +150,6 @@ void web_reply_buf(struct web_reply *out, unsigned status, const char *type,
 void web_reply_redirect(struct web_reply *out, const char *location);
 void web_reply_stream(struct web_reply *out, unsigned status, const char *type,
                       struct web_stream *s);
-/* Wall clock in ms, for display and audit times. */
-uint64_t web_wall_ms(void);
 /* "web 127.0.0.1:40000 user admin" for audit entries and log lines. */
 void web_describe(const struct web_req *r, char *out, size_t cap);
 /* Value of a query argument, or NULL. */
