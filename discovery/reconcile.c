@@ -291,7 +291,6 @@ void reconcile_project(struct reconcile_ctx *x, const char *project_id,
 				continue;
 			}
 			r->bad_tags_hash = bad; /* logged above, once */
-			r->tags = tc;
 		}
 		r->seen_generation = gen;
 		r->missing = 0;
