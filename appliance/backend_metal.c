@@ -83,7 +83,7 @@ const char *backend_metal_action(uint8_t ctl, const char *state)
 
 uint8_t backend_metal_cc(const struct api_result *r)
 {
-	if (r->status >= 200 && r->status < 300)
+	if (http_status_ok(r->status))
 		return CC_OK;
 	if (r->rate_limited)
 		return CC_NODE_BUSY;
@@ -228,7 +228,7 @@ static void on_action(void *arg, const struct api_result *res)
 	char detail[200];
 
 	op->call = NULL;
-	if (res->status == 202 || (res->status >= 200 && res->status < 300)) {
+	if (http_status_ok(res->status)) {
 		accepted(op);
 		snprintf(detail, sizeof(detail), "%s", op->action);
 		finish_op(op, CC_OK, detail);
@@ -323,7 +323,7 @@ static void on_boot(void *arg, const struct api_result *res)
 	char detail[200];
 
 	op->call = NULL;
-	if (!(res->status >= 200 && res->status < 300)) {
+	if (!http_status_ok(res->status)) {
 		snprintf(detail, sizeof(detail), "always_pxe=%s: %s", op->pxe ? "true" : "false",
 		         res->why);
 		finish_op(op, backend_metal_cc(res), detail);
@@ -359,6 +359,15 @@ static bool put_boot(struct metal_op *op)
 
 /* ---- the backend interface ----------------------------------------------------------- */
 
+/* A request answered at once with value, recorded as the persona's action. */
+static enum backend_status answer_now(struct persona *p, const char *what, const char *source,
+                                      uint8_t *cc, uint8_t value)
+{
+	*cc = value;
+	persona_record_action(p, what, source, value);
+	return BACKEND_DONE;
+}
+
 static enum backend_status metal_submit(struct backend *b, struct persona *p,
                                         const struct backend_req *req, uint64_t token,
                                         uint8_t *cc)
@@ -374,11 +383,8 @@ static enum backend_status metal_submit(struct backend *b, struct persona *p,
 		snprintf(what, sizeof(what), "boot %s%s", boot_dev_name(req->boot.dev),
 		         req->boot.dev == BOOTDEV_NONE ? ""
 		         : req->boot.persistent ? " persistent" : " once");
-	if (!r) {
-		*cc = CC_NOT_SUPPORTED_NOW;
-		persona_record_action(p, what, req->source, *cc);
-		return BACKEND_DONE;
-	}
+	if (!r)
+		return answer_now(p, what, req->source, cc, CC_NOT_SUPPORTED_NOW);
 	if (r->op) {
 		/* One request per device at a time; the client may retry. */
 		*cc = CC_NODE_BUSY;
@@ -402,12 +408,11 @@ static enum backend_status metal_submit(struct backend *b, struct persona *p,
 	if (req->kind == BREQ_POWER) {
 		const char *action = backend_metal_action(req->action, r->state);
 		if (!action[0]) {
-			*cc = CC_INVALID_DATA_FIELD; /* diagnostic interrupt: no Metal action */
-			persona_record_action(p, what, req->source, *cc);
+			/* diagnostic interrupt: no Metal action */
 			log_info("persona %s: %s by %s: Metal has no such action", p->user, what,
 			         req->source);
 			op_free(op);
-			return BACKEND_DONE;
+			return answer_now(p, what, req->source, cc, CC_INVALID_DATA_FIELD);
 		}
 		op->ctl = req->action;
 		snprintf(op->action, sizeof(op->action), "%s", action);
@@ -426,20 +431,16 @@ static enum backend_status metal_submit(struct backend *b, struct persona *p,
 		default:
 			/* CD-ROM, BIOS setup, floppy, remote media: Metal servers
 			 * boot from disk or the network, nothing else. */
-			*cc = CC_INVALID_DATA_FIELD;
-			persona_record_action(p, what, req->source, *cc);
 			log_info("persona %s: %s by %s: refused, a Metal server boots only "
 			         "from PXE or disk", p->user, what, req->source);
 			op_free(op);
-			return BACKEND_DONE;
+			return answer_now(p, what, req->source, cc, CC_INVALID_DATA_FIELD);
 		}
 		started = put_boot(op);
 	}
 	if (!started) {
-		*cc = CC_OUT_OF_SPACE;
-		persona_record_action(p, what, req->source, *cc);
 		op_free(op);
-		return BACKEND_DONE;
+		return answer_now(p, what, req->source, cc, CC_OUT_OF_SPACE);
 	}
 	r->op = op;
 	p->power_transition = true;
@@ -495,7 +496,7 @@ static void on_undo(void *arg, const struct api_result *res)
 	struct persona *p = r->persona;
 
 	r->undo = NULL;
-	if (res->status >= 200 && res->status < 300) {
+	if (http_status_ok(res->status)) {
 		uint64_t arrived = loop_clock_ms();
 		r->pxe_once = false;
 		r->boot_armed = false;

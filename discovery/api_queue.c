@@ -162,7 +162,7 @@ static void finish(struct api_queue *q, struct api_call *c, const struct http_re
 	res.body = r ? r->body : "";
 	res.len = r ? r->len : 0;
 	snprintf(res.why, sizeof(res.why), "%s", c->last_why);
-	bool failed = !(res.status >= 200 && res.status < 300) || res.malformed;
+	bool failed = !http_status_ok(res.status) || res.malformed;
 	if (failed) {
 		q->stats.calls_failed++;
 		log_debug("api: %s %.*s gave up after %u attempt(s): %s",
@@ -269,7 +269,7 @@ static void on_http_done(void *arg, const struct http_response *r)
 		pump(q);
 		return;
 	}
-	if (!(r->status >= 200 && r->status < 300))
+	if (!http_status_ok(r->status))
 		log_debug("api: %s %.*s -> %d (%llu ms)", http_method_name(c->method), 160,
 		          c->path, r->status, (unsigned long long)r->elapsed_ms);
 	if (r->status == 429) {
@@ -290,7 +290,7 @@ static void on_http_done(void *arg, const struct http_response *r)
 		pump(q);
 		return;
 	}
-	if (r->status >= 200 && r->status < 300) {
+	if (http_status_ok(r->status)) {
 		char why[160] = "";
 		uint64_t t0 = loop_clock_ms();
 		int drc = c->decode ? c->decode(c->arg, r->body, r->len, why, sizeof(why)) : 0;

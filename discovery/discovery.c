@@ -235,7 +235,7 @@ void discovery_get_status(const struct discovery *d, struct discovery_status *ou
 	for (const struct devrec *r = d->devs.all; r; r = r->next)
 		out->personas += r->persona != NULL;
 	api_queue_stats(d->api, &out->api);
-	out->api_healthy = out->api.last_status >= 200 && out->api.last_status < 300;
+	out->api_healthy = http_status_ok(out->api.last_status);
 	uint64_t now = loop_clock_ms();
 	out->rate_limited_for_ms = out->api.held_until_ms > now ? out->api.held_until_ms - now : 0;
 }

@@ -45,6 +45,9 @@ struct http_response {
 
 typedef void (*http_done_fn)(void *arg, const struct http_response *r);
 
+/* A 2xx status: the call did what it asked. */
+static inline bool http_status_ok(int status) { return status >= 200 && status < 300; }
+
 struct http_client;
 struct http_request;
 

@@ -289,7 +289,7 @@ static void on_page(void *arg, const struct api_result *r)
 	char why[200];
 
 	pg->call = NULL;
-	if (!(r->status >= 200 && r->status < 300) || r->malformed) {
+	if (!http_status_ok(r->status) || r->malformed) {
 		snprintf(why, sizeof(why), "page %u: %s", pg->no, r->why);
 		end_poll(pp, false, why); /* frees pg */
 		return;
