@@ -8,7 +8,7 @@
  */
 #include "discovery.h"
 #include "web_priv.h"
-#include "escape.h"
+#include "view.h"
 #include "log.h"
 #include "secret.h"
 
@@ -91,14 +91,10 @@ static struct persona *target(struct web_req *r, struct web_reply *out)
 
 static void back_to(struct web_reply *out, const struct persona *p)
 {
-	struct wbuf b;
 	char loc[256];
 
-	wbuf_init(&b, sizeof(loc) - 1);
-	wbuf_puts(&b, "/personas/");
-	esc_url(&b, p->device_id);
-	snprintf(loc, sizeof(loc), "%s", wbuf_ok(&b) && b.data ? b.data : "/");
-	wbuf_free(&b);
+	if (!view_persona_path(p, loc, sizeof(loc)))
+		snprintf(loc, sizeof(loc), "/");
 	web_reply_redirect(out, loc);
 }
 

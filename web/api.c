@@ -104,14 +104,8 @@ static json_t *persona_json(struct web *w, const char *local_host, const struct 
 	} else {
 		json_object_set_new(o, "last_action", json_null());
 	}
-	{
-		struct wbuf b;
-		wbuf_init(&b, sizeof(url) - 1);
-		wbuf_puts(&b, "/personas/");
-		esc_url(&b, p->device_id);
-		json_object_set_new(o, "url", json_string(wbuf_ok(&b) && b.data ? b.data : ""));
-		wbuf_free(&b);
-	}
+	view_persona_path(p, url, sizeof(url));
+	json_object_set_new(o, "url", json_string(url));
 	struct discovery_device_info di;
 	if (discovery_device_info(w->d.discovery, p, &di)) {
 		json_t *m = json_object();

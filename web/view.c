@@ -4,6 +4,7 @@
 #include "view.h"
 #include "backend.h"
 #include "discovery.h"
+#include "escape.h"
 #include "ipmi.h"
 #include "udp.h"
 
@@ -102,6 +103,20 @@ static void host_of(const struct listen_addr *la, const char *local_host,
 		                                                      : "APPLIANCE-ADDRESS");
 	else
 		snprintf(host, cap, "%s", a);
+}
+
+bool view_persona_path(const struct persona *p, char *out, size_t cap)
+{
+	struct wbuf b;
+	bool ok;
+
+	wbuf_init(&b, cap - 1);
+	wbuf_puts(&b, "/personas/");
+	esc_url(&b, p->device_id);
+	ok = wbuf_ok(&b) && b.data;
+	snprintf(out, cap, "%s", ok ? b.data : "");
+	wbuf_free(&b);
+	return ok;
 }
 
 static void boot_view(const struct persona *p, struct view_persona *v)

@@ -39,6 +39,10 @@ struct view_persona {
 void view_persona(const struct config *cfg, const char *local_host,
                   const struct persona *p, struct view_persona *v);
 
+/* The persona's page, "/personas/" and the URL-escaped device ID, into out;
+ * false (out "") when it does not fit in cap. */
+bool view_persona_path(const struct persona *p, char *out, size_t cap);
+
 /* "2026-11-25 11:20:03Z" (UTC), "" for 0. */
 void view_time(uint64_t wall_ms, char *out, size_t cap);
 /* RFC 3339 with milliseconds: "2026-11-25T11:20:03.123Z". */
