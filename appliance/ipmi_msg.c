@@ -2,6 +2,7 @@
  * ipmi_msg.c - LAN message framing and checksums.
  */
 #include "ipmi_msg.h"
+#include "fnv.h"
 
 uint8_t ipmi_checksum(const uint8_t *p, size_t n)
 {
@@ -62,12 +63,7 @@ void ipmi_msg_write_rsp(struct wcur *w, const struct ipmi_req *rq,
 
 uint64_t ipmi_req_key(const struct ipmi_req *rq)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
 	uint8_t hdr[6] = { rq->rq_addr, rq->rq_seq, rq->rq_lun, rq->netfn,
 	                   rq->cmd, rq->rs_lun };
-	for (size_t i = 0; i < sizeof(hdr); i++)
-		h = (h ^ hdr[i]) * 0x100000001b3ull;
-	for (size_t i = 0; i < rq->len; i++)
-		h = (h ^ rq->data[i]) * 0x100000001b3ull;
-	return h;
+	return fnv1a(fnv1a(FNV1A_INIT, hdr, sizeof(hdr)), rq->data, rq->len);
 }

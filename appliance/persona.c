@@ -8,12 +8,12 @@
  */
 #include "persona.h"
 #include "config.h"
+#include "fnv.h"
 #include "log.h"
 #include "loop.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -119,12 +119,7 @@ void persona_table_defer_reindex(struct persona_table *t, bool defer)
 
 static uint64_t name_hash(const uint8_t *s, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	return fnv1a(FNV1A_INIT, s, n);
 }
 
 static void index_put(struct persona_table *t, const char *name, struct persona *p)

@@ -6,6 +6,7 @@
  */
 #include "throttle.h"
 #include "bounds.h"
+#include "fnv.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -54,7 +55,6 @@ uint64_t throttle_source_key(const struct sockaddr *sa)
 {
 	uint8_t b[16];
 	size_t n = 0;
-	uint64_t h = 0xcbf29ce484222325ull;
 
 	if (sa->sa_family == AF_INET) {
 		memcpy(b, &((const struct sockaddr_in *)sa)->sin_addr, 4);
@@ -69,9 +69,7 @@ uint64_t throttle_source_key(const struct sockaddr *sa)
 			n = 8;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h ^ (uint64_t)n;
+	return fnv1a(FNV1A_INIT, b, n) ^ (uint64_t)n;
 }
 
 static struct entry *lookup(struct throttle *t, const struct sockaddr *sa,

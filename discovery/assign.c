@@ -9,6 +9,7 @@
  * removal, rebuilt when it fills).
  */
 #include "assign.h"
+#include "fnv.h"
 #include "log.h"
 
 #include <errno.h>
@@ -26,12 +27,7 @@
 
 static uint64_t hash_id(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	return fnv1a(FNV1A_INIT, s, strlen(s));
 }
 
 static bool count_held(const struct assign *a, uint16_t port);

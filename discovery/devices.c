@@ -2,6 +2,7 @@
  * devices.c - the device records; see devices.h.
  */
 #include "devices.h"
+#include "fnv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +10,7 @@
 
 static uint64_t hash_id(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	return fnv1a(FNV1A_INIT, s, strlen(s));
 }
 
 int devtable_init(struct devtable *t)

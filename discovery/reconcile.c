@@ -4,6 +4,7 @@
  */
 #include "reconcile.h"
 #include "config.h"
+#include "fnv.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -18,14 +19,12 @@ struct bad_tags {
 	bool quiet;            /* reported already for this same set */
 };
 
+/* One tag into the fingerprint, then a byte never found in UTF-8 text, so
+ * ("ab", "c") and ("a", "bc") differ. */
 static void hash_mix(uint64_t *h, const char *s)
 {
-	for (; *s; s++) {
-		*h ^= (uint8_t)*s;
-		*h *= 0x100000001b3ull;
-	}
-	*h ^= 0xff;
-	*h *= 0x100000001b3ull;
+	static const uint8_t end = 0xff;
+	*h = fnv1a(fnv1a(*h, s, strlen(s)), &end, 1);
 }
 
 static void bad_tag_hash(void *arg, const char *tag, const char *reason)
@@ -52,7 +51,7 @@ static void bad_tag_log(void *arg, const char *tag, const char *reason)
 static uint64_t parse_tags(struct devrec *r, const struct metal_device *d,
                            struct tag_config *tc)
 {
-	struct bad_tags b = { .device = d->id, .hash = 0xcbf29ce484222325ull };
+	struct bad_tags b = { .device = d->id, .hash = FNV1A_INIT };
 
 	tags_parse(d->tags, d->tag_count, tc, bad_tag_hash, &b);
 	if (!tc->malformed) {
