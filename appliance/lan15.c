@@ -15,7 +15,6 @@
 #include "secret.h"
 #include "throttle.h"
 
-#include <string.h>
 
 #define V15_SEQ_WINDOW 8 /* section 6.12.13: 8 either way */
 
@@ -27,9 +26,7 @@ static bool authtype_allowed(uint8_t t)
 /* The first 16 bytes of the password, zero padded: what v1.5 clients use. */
 static void password16(const struct persona *p, uint8_t pw[16])
 {
-	size_t n = p->password.len > 16 ? 16 : p->password.len;
-	memset(pw, 0, 16);
-	memcpy(pw, secret_reveal(&p->password), n);
+	secret_to_field(&p->password, pw, 16);
 }
 
 static bool verify_code(const struct session *s, uint8_t authtype, uint32_t seq,

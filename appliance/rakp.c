@@ -165,9 +165,7 @@ static void rakp_params(const struct session *s, const struct persona *p,
 /* Kuid: the password in a 20-byte zero-padded field (section 13.31). */
 static size_t kuid_of(const struct persona *p, uint8_t kuid[CIPHER_KEY_MAX])
 {
-	size_t n = p->password.len > CIPHER_KEY_MAX ? CIPHER_KEY_MAX : p->password.len;
-	memset(kuid, 0, CIPHER_KEY_MAX);
-	memcpy(kuid, secret_reveal(&p->password), n);
+	secret_to_field(&p->password, kuid, CIPHER_KEY_MAX);
 	return CIPHER_KEY_MAX;
 }
 

@@ -62,6 +62,15 @@ bool secret_equals(const struct secret *s, const void *data, size_t len)
 	return CRYPTO_memcmp(s->buf, data, len) == 0;
 }
 
+void secret_to_field(const struct secret *s, uint8_t *out, size_t n)
+{
+	size_t take = s->len > n ? n : s->len;
+
+	memset(out, 0, n);
+	if (take)
+		memcpy(out, s->buf, take);
+}
+
 static int getrandom_all(uint8_t *p, size_t n)
 {
 	while (n) {

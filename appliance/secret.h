@@ -25,6 +25,9 @@ bool secret_equals(const struct secret *s, const void *data, size_t len);
 /* The raw bytes, for the few places that must use them (HMAC keys, HTTP
  * headers, the admin reveal). */
 static inline const uint8_t *secret_reveal(const struct secret *s) { return s->buf; }
+/* The secret in a fixed field of n bytes, cut to n and zero padded: the
+ * IPMI password fields (16 bytes in v1.5, 20 in v2.0). Wipe out after use. */
+void secret_to_field(const struct secret *s, uint8_t *out, size_t n);
 
 /* Wipe memory that held key material; never optimised away. */
 void secret_wipe(void *p, size_t n);

@@ -120,6 +120,27 @@ static void test_fork_child_gets_different_bytes(void **state)
 	assert_memory_not_equal(parent, child, sizeof(parent));
 }
 
+/* The IPMI password fields: cut to the field, zero padded, empty when unset. */
+static void test_to_field(void **state)
+{
+	struct secret s = { 0 };
+	uint8_t f[20];
+
+	memset(f, 0xaa, sizeof(f));
+	secret_to_field(&s, f, sizeof(f));
+	for (size_t i = 0; i < sizeof(f); i++)
+		assert_int_equal(f[i], 0);
+	assert_int_equal(secret_set(&s, "short", 5), 0);
+	memset(f, 0xaa, sizeof(f));
+	secret_to_field(&s, f, 16);
+	assert_memory_equal(f, "short\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(f[16], 0xaa); /* nothing past the field */
+	assert_int_equal(secret_set(&s, "0123456789abcdefXYZW-too-long", 29), 0);
+	secret_to_field(&s, f, 20);
+	assert_memory_equal(f, "0123456789abcdefXYZW", 20);
+	secret_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_large_request),
 		cmocka_unit_test(test_threads_get_different_bytes),
 		cmocka_unit_test(test_fork_child_gets_different_bytes),
+		cmocka_unit_test(test_to_field),
 	};
 	return cmocka_run_group_tests_name("secret", tests, NULL, NULL);
 }
