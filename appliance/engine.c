@@ -22,6 +22,7 @@
 static int default_rand(void *buf, size_t n) { return secret_random(buf, n); }
 
 static void session_timer_fired(struct loop *l, struct loop_timer *t);
+static void engine_backend_done(void *arg, uint64_t token, uint8_t cc);
 
 int engine_init(struct engine *e, const struct config *cfg,
                 struct persona_table *personas, struct loop *loop)
@@ -102,7 +103,8 @@ static uint64_t session_deadline(const struct engine *e, const struct session *s
 	return s->created_ms + HALF_OPEN_TIMEOUT_MS;
 }
 
-void engine_session_touch(struct engine *e, struct session *s)
+/* Arms the session's expiry timer for its current state. */
+static void engine_session_touch(struct engine *e, struct session *s)
 {
 	if (!e->loop)
 		return;
@@ -477,7 +479,8 @@ static void peer_of_session(const struct session *s, struct engine_peer *to)
 	to->listener = s->listener;
 }
 
-void engine_backend_done(void *arg, uint64_t token, uint8_t cc)
+/* Backend completion (struct backend's done callback). */
+static void engine_backend_done(void *arg, uint64_t token, uint8_t cc)
 {
 	struct engine *e = arg;
 	size_t slot = (size_t)(token & 0xffff);

@@ -102,8 +102,6 @@ void engine_free(struct engine *e);
 size_t engine_handle(struct engine *e, const struct engine_peer *from,
                      const uint8_t *pkt, size_t len, uint8_t *out, size_t cap);
 
-/* Backend completion (struct backend's done callback). */
-void engine_backend_done(void *engine, uint64_t token, uint8_t cc);
 
 /* Close every session of a persona that is going away (or disabled). */
 void engine_close_persona_sessions(struct engine *e, struct persona *p);
@@ -121,8 +119,6 @@ struct persona *engine_lookup_user(struct engine *e, const struct engine_peer *f
                                    const uint8_t *name, size_t len);
 /* Ends a session (and its persona's count); reason goes to the debug log. */
 void engine_end_session(struct engine *e, struct session *s, const char *reason);
-/* Arms the session's expiry timer for its current state. */
-void engine_session_touch(struct engine *e, struct session *s);
 /* A persona's session slots are full: its oldest unfinished handshake
  * (not keep) gives way, so handshakes that anyone who knows the name can
  * start and abandon never lock the real console out. Active sessions are

@@ -62,6 +62,8 @@ struct persona *persona_at(const struct persona_table *t, size_t i)
 	return i < t->cap ? t->slots[i] : NULL;
 }
 
+static void persona_derive_ids(struct persona *p);
+
 struct persona *persona_add(struct persona_table *t, const char *device_id)
 {
 	size_t i;
@@ -240,7 +242,8 @@ static const uint8_t guid_namespace[16] = { /* metalbmc's own namespace */
 	0x8b, 0x35, 0x2c, 0x1d, 0x7e, 0x50, 0xa4, 0x13,
 };
 
-void persona_derive_ids(struct persona *p)
+/* Fill guid and mac from device_id (stable across restarts and hosts). */
+static void persona_derive_ids(struct persona *p)
 {
 	uint8_t md[EVP_MAX_MD_SIZE], uuid[16];
 	unsigned mdlen = 0;

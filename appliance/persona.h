@@ -119,8 +119,6 @@ size_t persona_count(const struct persona_table *t);
 size_t persona_capacity(const struct persona_table *t);
 struct persona *persona_at(const struct persona_table *t, size_t i);
 
-/* Fill guid and mac from device_id (stable across restarts and hosts). */
-void persona_derive_ids(struct persona *p);
 /* Power state bookkeeping that keeps the POH counter right. */
 void persona_set_power(struct persona *p, enum power_state s, uint64_t now_ms);
 /* Record an audit event. */

@@ -16,6 +16,9 @@
 
 #define CMSG_SPACE_PKTINFO 64 /* bytes: room for either pktinfo */
 
+static void udp_send(void *arg, const struct engine_peer *to, const uint8_t *buf,
+                     size_t len);
+
 void udp_server_init(struct udp_server *srv, struct engine *eng, struct loop *loop)
 {
 	memset(srv, 0, sizeof(*srv));
@@ -108,7 +111,8 @@ static void send_one(struct udp_listener *l, const struct sockaddr_storage *to,
 	}
 }
 
-void udp_send(void *arg, const struct engine_peer *to, const uint8_t *buf, size_t len)
+/* The engine's send callback (arg is the server). */
+static void udp_send(void *arg, const struct engine_peer *to, const uint8_t *buf, size_t len)
 {
 	struct udp_server *srv = arg;
 	struct udp_listener *l = to->listener;

@@ -36,7 +36,5 @@ struct udp_listener *udp_open(struct udp_server *srv, const struct listen_addr *
                               struct persona *bound, char *why, size_t why_len);
 void udp_close(struct udp_server *srv, struct udp_listener *l);
 void udp_close_all(struct udp_server *srv);
-/* The engine's send callback (arg is the server). */
-void udp_send(void *arg, const struct engine_peer *to, const uint8_t *buf, size_t len);
 
 #endif

@@ -153,7 +153,9 @@ static bool is_config_device(const struct reconcile_ctx *x, const char *id)
 
 /* ---- changes ------------------------------------------------------------------ */
 
-void reconcile_retire(struct reconcile_ctx *x, struct devrec *r, const char *why)
+/* Retires one device's persona and forgets it (gone from its project's
+ * listing, or tagged ipmi=disabled). */
+static void reconcile_retire(struct reconcile_ctx *x, struct devrec *r, const char *why)
 {
 	if (x->hooks.forget)
 		x->hooks.forget(x->hooks.arg, r);

@@ -74,8 +74,4 @@ void reconcile_project(struct reconcile_ctx *x, const char *project_id,
                        struct metal_device *devs, size_t n,
                        struct reconcile_stats *st, bool *need_confirm);
 
-/* Retires one device's persona and forgets it (also used when a device
- * answers 404 or ipmi=disabled). */
-void reconcile_retire(struct reconcile_ctx *x, struct devrec *r, const char *why);
-
 #endif

@@ -80,8 +80,9 @@ static bool parse_user(const char *v, char *out)
 	return true;
 }
 
-void tags_apply(const char *tag, struct tag_config *out, unsigned *seen,
-                tags_bad_fn bad, void *arg)
+/* Parses one tag into out. */
+static void tags_apply(const char *tag, struct tag_config *out, unsigned *seen,
+                       tags_bad_fn bad, void *arg)
 {
 	if (strncmp(tag, PREFIX, PREFIX_LEN) != 0)
 		return;

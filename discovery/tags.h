@@ -48,9 +48,6 @@ typedef void (*tags_bad_fn)(void *arg, const char *tag, const char *reason);
 void tags_parse(const char *packed, size_t count, struct tag_config *out,
                 tags_bad_fn bad, void *arg);
 
-/* Parses one tag into out (for tests and the packed loop). */
-void tags_apply(const char *tag, struct tag_config *out, unsigned *seen,
-                tags_bad_fn bad, void *arg);
 
 bool tag_config_equal(const struct tag_config *a, const struct tag_config *b);
 

@@ -66,7 +66,8 @@ void view_result(uint8_t cc, char *out, size_t cap)
 		snprintf(out, cap, "failed: 0x%02X%s%s", cc, name[0] ? " " : "", name);
 }
 
-const char *view_state_class(const char *s)
+/* Badge class for a Metal device state. */
+static const char *view_state_class(const char *s)
 {
 	if (strcmp(s, "active") == 0)
 		return "ok";

@@ -49,8 +49,6 @@ void view_time(uint64_t wall_ms, char *out, size_t cap);
 void view_time_iso(uint64_t wall_ms, char *out, size_t cap);
 /* "ok", or "failed: 0xC1 invalid command". */
 void view_result(uint8_t cc, char *out, size_t cap);
-/* Badge class for a Metal device state. */
-const char *view_state_class(const char *metal_state);
 
 struct discovery_status;
 struct discovery_project_status;
