@@ -265,27 +265,7 @@ static void list_events(const struct sim_request *req, struct sim_device *dev,
 
 static json_t *parse_body(const struct sim_request *req, struct sim_reply *reply)
 {
-	json_error_t jerr;
-	json_t *in;
-	char msg[256];
-
-	if (req->body == NULL || req->body_len == 0) {
-		reply_errors(reply, 422, "Request body is required (a JSON object)");
-		return NULL;
-	}
-	in = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (in == NULL) {
-		snprintf(msg, sizeof(msg), "Invalid JSON at line %d column %d: %s",
-			 jerr.line, jerr.column, jerr.text);
-		reply_errors(reply, 422, msg);
-		return NULL;
-	}
-	if (!json_is_object(in)) {
-		json_decref(in);
-		reply_errors(reply, 422, "Request body must be a JSON object");
-		return NULL;
-	}
-	return in;
+	return request_object(req, reply, "Request body is required (a JSON object)");
 }
 
 /* RFC 1123 host names, dotted, as the API accepts for `hostname`. */

@@ -29,10 +29,12 @@ char *json_compact(const json_t *v)
 
 /* Messages may quote client input cut to a length, so possibly in the
  * middle of a UTF-8 sequence: sanitised, or jansson would refuse them. */
-char *json_errors_body(const char *msg)
+static char *error_body(const char *msg, bool list)
 {
 	char *clean = utf8_sanitize(msg, strlen(msg));
-	json_t *o = clean ? json_pack("{s:[s]}", "errors", clean) : NULL;
+	json_t *o = !clean ? NULL
+	            : list ? json_pack("{s:[s]}", "errors", clean)
+	                   : json_pack("{s:s}", "error", clean);
 	char *s = o ? json_compact(o) : NULL;
 
 	free(clean);
@@ -40,16 +42,8 @@ char *json_errors_body(const char *msg)
 	return s;
 }
 
-char *json_error_body(const char *msg)
-{
-	char *clean = utf8_sanitize(msg, strlen(msg));
-	json_t *o = clean ? json_pack("{s:s}", "error", clean) : NULL;
-	char *s = o ? json_compact(o) : NULL;
-
-	free(clean);
-	json_decref(o);
-	return s;
-}
+char *json_errors_body(const char *msg) { return error_body(msg, true); }
+char *json_error_body(const char *msg) { return error_body(msg, false); }
 
 const char *json_type_name(const json_t *v)
 {
@@ -109,6 +103,38 @@ void reply_errors(struct sim_reply *r, unsigned status, const char *msg)
 {
 	reply_text(r, status, json_errors_body(msg));
 	r->faultable = false;
+}
+
+json_t *request_object(const struct sim_request *req, struct sim_reply *reply,
+                       const char *empty_refusal)
+{
+	json_error_t jerr;
+	json_t *in;
+	char msg[256];
+
+	if (req->body == NULL || req->body_len == 0) {
+		if (empty_refusal != NULL) {
+			reply_errors(reply, 422, empty_refusal);
+			return NULL;
+		}
+		in = json_object();
+		if (in == NULL)
+			reply_errors(reply, 500, "Internal Server Error");
+		return in;
+	}
+	in = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (in == NULL) {
+		snprintf(msg, sizeof(msg), "Invalid JSON at line %d column %d: %s",
+			 jerr.line, jerr.column, jerr.text);
+		reply_errors(reply, 422, msg);
+		return NULL;
+	}
+	if (!json_is_object(in)) {
+		json_decref(in);
+		reply_errors(reply, 422, "Request body must be a JSON object");
+		return NULL;
+	}
+	return in;
 }
 
 void reply_free(struct sim_reply *r)

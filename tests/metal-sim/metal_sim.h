@@ -305,6 +305,10 @@ void reply_json(struct sim_reply *r, unsigned status, json_t *owned);
 void reply_text(struct sim_reply *r, unsigned status, char *owned_json);
 void reply_empty(struct sim_reply *r, unsigned status);
 void reply_errors(struct sim_reply *r, unsigned status, const char *msg);
+/* The request body as a JSON object, or NULL with a 422 in reply. An empty
+ * body is refused with empty_refusal, or read as {} when that is NULL. */
+json_t *request_object(const struct sim_request *req, struct sim_reply *reply,
+                       const char *empty_refusal);
 void reply_free(struct sim_reply *r);
 
 /* ---- paging.c ------------------------------------------------------------- */
