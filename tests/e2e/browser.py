@@ -20,7 +20,7 @@ import struct
 import subprocess
 import time
 
-from harness import wait_until
+from harness import stop_process, wait_until
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -296,13 +296,7 @@ class Browser:
                 self.ws.close()
             except OSError:
                 pass
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc:
             self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)

@@ -257,6 +257,17 @@ def _searchable_by_all(path):
         p = parent
 
 
+def stop_process(proc, timeout=20):
+    """SIGTERM, then SIGKILL if proc is still there after timeout seconds."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Daemon:
     """metalbmc under test. config is a dict (written as YAML, mode 0600);
     env adds environment variables. The shared IPMI listener is picked on a
@@ -338,13 +349,7 @@ class Daemon:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc and not self.log.closed:
             self.log.close()
         return self.proc.returncode if self.proc else None
@@ -472,13 +477,7 @@ class MetalSim:
         return self._call("GET", "/_sim/devices/%s" % device_id)[1]
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.proc:
             self.log.close()
 
