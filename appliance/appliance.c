@@ -269,6 +269,19 @@ int appliance_start(struct appliance *a)
 		}
 		log_info("ipmi: listening on %s (udp)", c->ipmi_listen[i].text);
 	}
+	/* Created now, while still root, so that the admin switches can be
+	 * written after the privilege drop hands the directory over. */
+	if (ensure_state_dir(c->state_dir) < 0)
+		log_warnx("state: %s is not usable: admin switches will not be saved",
+		          c->state_dir);
+	if (switches_open(&a->switches, c->state_dir, why, sizeof(why)) < 0) {
+		log_warnx("state: %s", why);
+		return -1;
+	}
+	if (a->switches.n)
+		log_info("state: %zu persona(s) disabled by an admin stay disabled (%s)",
+		         a->switches.n, a->switches.path);
+	persona_table_use_switches(a->personas, &a->switches);
 	if (add_config_personas(a) < 0)
 		return -1;
 	if (discovery_start(a) < 0)
@@ -280,6 +293,7 @@ int appliance_start(struct appliance *a)
 		.engine = &a->engine,
 		.master = &a->master,
 		.discovery = a->discovery,
+		.switches = &a->switches,
 	};
 	if (web_start(&wd, &a->web) < 0)
 		return -1;
@@ -319,6 +333,7 @@ void appliance_free(struct appliance *a)
 		}
 	}
 	persona_table_free(a->personas);
+	switches_close(&a->switches);
 	loop_free(a->loop);
 	secret_clear(&a->master);
 	config_free(&a->cfg);

@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "loop.h"
 #include "persona.h"
+#include "switches.h"
 #include "udp.h"
 
 struct web;
@@ -23,6 +24,7 @@ struct appliance {
 	struct udp_server udp;
 	struct backend local_backend;
 	struct secret master;          /* for derived per-device passwords */
+	struct switches switches;      /* personas an admin disabled */
 	struct web *web;               /* status page, NULL when off */
 	struct discovery *discovery;   /* Metal polling, NULL without projects */
 	struct loop_fd signals;

@@ -11,6 +11,7 @@
 #include "fnv.h"
 #include "log.h"
 #include "loop.h"
+#include "switches.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct persona_table {
 	size_t index_cap;       /* power of two */
 	bool defer_reindex;     /* a batch of removals is under way */
 	bool index_stale;       /* ... and the index still names removed ones */
+	const struct switches *switches; /* admin switches; may be NULL */
 };
 
 struct persona_table *persona_table_new(void)
@@ -52,6 +54,11 @@ void persona_table_free(struct persona_table *t)
 	free(t->slots);
 	free(t->index);
 	free(t);
+}
+
+void persona_table_use_switches(struct persona_table *t, const struct switches *s)
+{
+	t->switches = s;
 }
 
 size_t persona_count(const struct persona_table *t) { return t->count; }
@@ -88,7 +95,7 @@ struct persona *persona_add(struct persona_table *t, const char *device_id)
 	p->generation = ++t->generation;
 	snprintf(p->device_id, sizeof(p->device_id), "%s", device_id);
 	p->power = POWER_UNKNOWN;
-	p->enabled = true;
+	p->enabled = !switches_is_off(t->switches, device_id);
 	p->restore_policy = 0x02; /* "always on" matches a cloud server */
 	p->boot.flags[0] = 0x00;  /* no override, not valid */
 	persona_derive_ids(p);

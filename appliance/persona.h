@@ -98,8 +98,13 @@ int persona_set_allowed_sources(struct persona *p, const struct cidr_list *l);
 
 struct persona_table *persona_table_new(void);
 void persona_table_free(struct persona_table *t);
+struct switches;
+/* The admin switches a new persona starts with (switches.h): a device
+ * switched off gets a disabled persona. NULL: every persona starts on. */
+void persona_table_use_switches(struct persona_table *t, const struct switches *s);
 
-/* Creates an empty persona (power unknown, boot no override) owned by the
+/* Creates an empty persona (power unknown, boot no override, enabled
+ * unless an admin switched its device off) owned by the
  * table; identity fields are then filled by the caller, which must call
  * persona_table_reindex() after changing user. NULL when full. */
 struct persona *persona_add(struct persona_table *t, const char *device_id);

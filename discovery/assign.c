@@ -11,9 +11,9 @@
 #include "assign.h"
 #include "fnv.h"
 #include "log.h"
+#include "statefile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,10 +414,9 @@ void assign_close(struct assign *a)
 
 int assign_save(struct assign *a)
 {
-	char tmp[sizeof(a->path) + 8], dir[sizeof(a->path)];
 	json_t *root, *list;
 	char *text;
-	int fd, rc = -1;
+	int rc;
 
 	if (!a->dirty)
 		return 0;
@@ -446,24 +445,7 @@ int assign_save(struct assign *a)
 	json_decref(root);
 	if (!text)
 		return -1;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", a->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		size_t len = strlen(text), off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, text + off, len - off);
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
-		if (off == len && write(fd, "\n", 1) == 1 && fsync(fd) == 0 && close(fd) == 0) {
-			fd = -1;
-			if (rename(tmp, a->path) == 0)
-				rc = 0;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
+	rc = statefile_write(a->path, text, strlen(text));
 	free(text);
 	if (rc < 0) {
 		/* Tried again at every change and poll: said once, not each time. */
@@ -471,23 +453,11 @@ int assign_save(struct assign *a)
 			log_warn("discovery: cannot write %s (assignments kept in memory; "
 			         "trying again at every poll)", a->path);
 		a->save_failed = true;
-		unlink(tmp);
 		return -1;
 	}
 	if (a->save_failed)
 		log_info("discovery: %s written again", a->path);
 	a->save_failed = false;
-	/* The rename is durable once the directory is. */
-	snprintf(dir, sizeof(dir), "%s", a->path);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = 0;
-		int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
 	a->dirty = false;
 	return 0;
 }

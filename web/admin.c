@@ -11,6 +11,7 @@
 #include "view.h"
 #include "log.h"
 #include "secret.h"
+#include "switches.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -101,7 +102,7 @@ static void back_to(struct web_reply *out, const struct persona *p)
 static void set_enabled(struct web_req *r, struct web_reply *out, bool on)
 {
 	struct persona *p = target(r, out);
-	char who[128];
+	char who[128], why[200];
 
 	if (!p)
 		return;
@@ -112,6 +113,19 @@ static void set_enabled(struct web_req *r, struct web_reply *out, bool on)
 			engine_close_persona_sessions(r->w->d.engine, p);
 		persona_log_event(p, on ? "enabled by admin" : "disabled by admin", who, 0);
 		log_info("web: persona %s %s by %s", p->user, on ? "enabled" : "disabled", who);
+	}
+	/* Also when p already was: the file may be behind after a failed write. */
+	if (r->w->d.switches &&
+	    switches_set(r->w->d.switches, p->device_id, !on, why, sizeof(why)) < 0) {
+		/* The switch holds now all the same: an admin turning a persona
+		 * off wants it off at once. Only a restart would undo it. */
+		log_warnx("web: persona %s: the switch is not saved: %s", p->user, why);
+		persona_log_event(p, "admin switch not saved", who, 0);
+		web_reply_text(out, 500, on ? "enabled, but not saved: a restart disables it "
+		                              "again; see the log\n"
+		                            : "disabled, but not saved: a restart enables it "
+		                              "again; see the log\n");
+		return;
 	}
 	back_to(out, p);
 }

@@ -22,6 +22,7 @@
 #include "secret.h"
 
 struct discovery;
+struct switches;
 
 /* What the web server reads and acts on; all owned by the appliance. */
 struct web_deps {
@@ -31,6 +32,7 @@ struct web_deps {
 	struct engine *engine;
 	const struct secret *master;   /* behind derived passwords; may be unset */
 	struct discovery *discovery;   /* NULL when no Metal project is polled */
+	struct switches *switches;     /* the admin's disable switch, persisted */
 };
 
 struct web;

@@ -266,11 +266,33 @@ def main():
                   "the audit names the web user and address", doc["events"][0])
         rc, out = ipmitool(d.port, "web1", pw[DEV1], "chassis", "power", "status", retries=1)
         checks.ok(rc != 0, "a disabled persona refuses logins", out)
+
+        checks.start("the admin switch survives a restart")
+        switches = os.path.join(d.config["state_dir"], "switches.json")
+        with open(switches) as f:
+            checks.eq(json.load(f), {"version": 1, "disabled": [DEV1]},
+                      "switches.json names the disabled device")
+        checks.eq(os.stat(switches).st_mode & 0o777, 0o600, "switches.json is 0600")
+        d.restart()
+        checks.contains(d.read_log(), "1 persona(s) disabled by an admin stay disabled",
+                        "the restarted daemon says it keeps the switch")
+        doc = json.loads(web.get("/api/v1/personas/%s" % DEV1).body)
+        checks.eq(doc["enabled"], False, "web1 is still disabled after the restart")
+        doc2 = json.loads(web.get("/api/v1/personas/%s" % DEV2).body)
+        checks.eq(doc2["enabled"], True, "db1 was never disabled and is not now")
+        rc, out = ipmitool(d.port, "web1", pw[DEV1], "chassis", "power", "status", retries=1)
+        checks.ok(rc != 0, "after the restart web1 still refuses logins", out)
+        token = csrf_token(web.get("/personas/%s" % DEV1).text)
         r = web.post_form("/personas/%s/enable" % DEV1, {"csrf": token})
         checks.eq(r.status, 303, "enable: 303")
+        with open(switches) as f:
+            checks.eq(json.load(f)["disabled"], [], "enabling empties switches.json")
         rc, out = ipmitool(d.port, "web1", pw[DEV1], "chassis", "power", "status")
         checks.eq(rc, 0, "enabled again, it answers: " + out)
-        checks.contains(out, "off", "and it is still off")
+        d.restart()
+        rc, out = ipmitool(d.port, "web1", pw[DEV1], "chassis", "power", "status")
+        checks.eq(rc, 0, "and still answers after another restart: " + out)
+        token = csrf_token(web.get("/personas/%s" % DEV1).text)  # a new process, new tokens
 
         checks.start("reveal")
         r = web.post_form("/personas/%s/reveal" % DEV2, {"csrf": token})
