@@ -102,10 +102,12 @@ struct persona *web_find_persona(const struct web *w, const char *id)
 
 	if (p)
 		return p;
+	/* Any name the shared listener routes: the user name, a unique hostname. */
+	if (n && n <= MAX_USER_NAME && (p = persona_by_user(w->d.personas, (const uint8_t *)id, n)))
+		return p;
 	for (size_t i = 0; i < persona_capacity(w->d.personas); i++) {
 		p = persona_at(w->d.personas, i);
-		if (p && (strcmp(p->short_id, id) == 0 ||
-		          (n <= MAX_USER_NAME && strcmp(p->user, id) == 0)))
+		if (p && strcmp(p->short_id, id) == 0)
 			return p;
 	}
 	return NULL;

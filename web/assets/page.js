@@ -154,7 +154,10 @@
 
   async function refresh() {
     try {
-      const r = await fetch(api, {
+      // From the origin, not relative to the page: a page opened as
+      // http://user:pass@host/ would make a relative URL carry the
+      // credentials, which fetch() refuses.
+      const r = await fetch(new URL(api, location.origin), {
         credentials: 'same-origin',
         cache: 'no-store',
         headers: { Accept: 'application/json' },
