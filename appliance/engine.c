@@ -217,6 +217,22 @@ bool engine_same_source(const struct session *s, const struct engine_peer *from)
 	return false;
 }
 
+bool engine_session_usable(const struct session *s, const struct engine_peer *from)
+{
+	const struct persona *p = s->persona;
+
+	if (!engine_same_source(s, from))
+		return false;
+	if (!p)
+		return true;
+	if (s->persona_gen != p->generation)
+		return false; /* retired, its slot reused */
+	/* The allow-list is checked at every packet, not only at login: a
+	 * narrowed ipmi.allow tag shuts out sessions already open. */
+	return !p->allowed_sources ||
+	       cidr_list_match(p->allowed_sources, (const struct sockaddr *)&from->addr);
+}
+
 void engine_activate_session(struct engine *e, struct session *s,
                              const struct engine_peer *from)
 {

@@ -133,6 +133,9 @@ void engine_bind_persona(struct engine *e, struct session *s, struct persona *p)
 void engine_login_failed(struct engine *e, const struct sockaddr_storage *source);
 /* The session's console sends from the same address (port may differ). */
 bool engine_same_source(const struct session *s, const struct engine_peer *from);
+/* Whether a packet from `from` may use the established session s: its
+ * source opened it, and its persona still exists and allows that source. */
+bool engine_session_usable(const struct session *s, const struct engine_peer *from);
 /* The handshake succeeded: state ACTIVE, counters, throttle reset. */
 void engine_activate_session(struct engine *e, struct session *s,
                              const struct engine_peer *from);

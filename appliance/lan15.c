@@ -117,7 +117,7 @@ size_t lan15_handle(struct engine *e, const struct engine_peer *from,
 		return 0;
 	}
 	struct session *s = session_find(&e->sessions, sid);
-	if (!s || !s->v15 || !code || !engine_same_source(s, from)) {
+	if (!s || !s->v15 || !code || !engine_session_usable(s, from)) {
 		e->stats.dropped_auth++;
 		return 0;
 	}

@@ -21,7 +21,12 @@
 struct name_slot {
 	const char *name;    /* points into the persona */
 	uint8_t len;
-	struct persona *p;
+	struct persona *p;   /* NULL: a name two personas claim, routed to neither */
+	/* While the primary names are indexed: who claims the name, and
+	 * whether as its own short ID (the device's identity) or not (an
+	 * ipmi.user tag, a config name), and how many of each. */
+	struct persona *owner, *claimant;
+	unsigned owners, claimants;
 };
 
 struct persona_table {
@@ -131,7 +136,11 @@ static uint64_t name_hash(const uint8_t *s, size_t n)
 	return fnv1a(FNV1A_INIT, s, n);
 }
 
-static void index_put(struct persona_table *t, const char *name, struct persona *p)
+static struct name_slot *index_find(const struct persona_table *t,
+                                    const uint8_t *name, size_t len);
+
+/* The slot of name: the one holding it, or the empty one to fill. */
+static struct name_slot *index_slot(struct persona_table *t, const char *name)
 {
 	size_t len = strlen(name);
 	size_t mask = t->index_cap - 1;
@@ -139,12 +148,69 @@ static void index_put(struct persona_table *t, const char *name, struct persona 
 
 	while (t->index[i].name) {
 		if (t->index[i].len == len && memcmp(t->index[i].name, name, len) == 0)
-			return; /* first claim wins; reindex checks uniqueness first */
+			break;
 		i = (i + 1) & mask;
 	}
-	t->index[i].name = name;
-	t->index[i].len = (uint8_t)len;
-	t->index[i].p = p;
+	if (!t->index[i].name) {
+		t->index[i].name = name;
+		t->index[i].len = (uint8_t)len;
+	}
+	return &t->index[i];
+}
+
+/* p claims its user name. Who gets a name claimed twice is settled once
+ * all are in (settle_primary_names). */
+static void claim_primary_name(struct persona_table *t, struct persona *p)
+{
+	struct name_slot *s = index_slot(t, p->user);
+
+	if (strcmp(p->short_id, p->user) == 0) {
+		s->owner = p;
+		s->owners++;
+	} else {
+		s->claimant = p;
+		s->claimants++;
+	}
+}
+
+/*
+ * A user name claimed by two personas must not route to whichever came
+ * first: a device tagged ipmi.user=<another device's short ID> would take
+ * over that device's console (and, with one shared password, its power).
+ * The device whose own short ID it is keeps it; any other clash routes to
+ * nobody, and each persona left without its name is logged once.
+ */
+static void settle_primary_names(struct persona_table *t)
+{
+	for (size_t i = 0; i < t->index_cap; i++) {
+		struct name_slot *s = &t->index[i];
+		if (!s->name)
+			continue;
+		if (s->owners == 1)
+			s->p = s->owner;
+		else if (s->owners == 0 && s->claimants == 1)
+			s->p = s->claimant;
+		else
+			s->p = NULL;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		struct persona *p = t->slots[i];
+		if (!p || !p->user[0])
+			continue;
+		bool clash = index_find(t, (const uint8_t *)p->user, strlen(p->user))->p != p;
+		if (clash && !p->name_clash)
+			log_warnx("device %s: another persona claims the user name %s too, so it "
+			          "routes to %s", p->device_id, p->user,
+			          strcmp(p->short_id, p->user) == 0
+			                  ? "neither of them" : "the device whose short ID it is, or "
+			                                        "to nobody");
+		p->name_clash = clash;
+	}
+}
+
+static void index_put(struct persona_table *t, const char *name, struct persona *p)
+{
+	index_slot(t, name)->p = p;
 }
 
 static struct name_slot *index_find(const struct persona_table *t,
@@ -197,15 +263,16 @@ void persona_table_reindex(struct persona_table *t)
 	if (!t->index)
 		return;
 
-	/* Primary names first: they always route. */
+	/* Primary names first: they route unless two personas claim one. */
 	for (size_t i = 0; i < t->cap; i++) {
 		struct persona *p = t->slots[i];
 		if (!p)
 			continue;
 		p->hostname_routes = false;
 		if (p->user[0])
-			index_put(t, p->user, p);
+			claim_primary_name(t, p);
 	}
+	settle_primary_names(t);
 
 	/* A hostname routes only when no other persona has the same hostname
 	 * and it is not someone's primary name: sort and look at neighbours. */
@@ -311,6 +378,17 @@ unsigned persona_event_count(const struct persona *p)
 const struct persona_event *persona_event_newest(const struct persona *p, unsigned k)
 {
 	return &p->events[(p->event_next - 1 - k) % PERSONA_EVENTS];
+}
+
+int persona_deny_all_sources(struct persona *p)
+{
+	struct cidr_list *none = calloc(1, sizeof(*none)); /* len 0 matches nothing */
+
+	if (!none)
+		return -1;
+	free(p->allowed_sources);
+	p->allowed_sources = none;
+	return 0;
 }
 
 int persona_set_allowed_sources(struct persona *p, const struct cidr_list *l)

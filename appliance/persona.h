@@ -48,6 +48,8 @@ struct persona {
 	char user[MAX_USER_NAME + 1];       /* routing name on the shared listener:
 	                                     * short_id (or the config name) */
 	bool hostname_routes;               /* hostname is a second routing name */
+	bool name_clash;                    /* another persona claims user too, and
+	                                     * the name does not route here */
 	char device_id[MAX_DEVICE_ID];
 	char short_id[MAX_SHORT_ID];
 	char hostname[MAX_HOSTNAME];
@@ -95,6 +97,8 @@ struct cidr_list;
 /* Sets (a copy of l) or clears (l NULL or empty) the persona's own
  * allow-list: config personas' allowed_sources, the ipmi.allow tag. 0/-1. */
 int persona_set_allowed_sources(struct persona *p, const struct cidr_list *l);
+/* An allow-list no source matches (a malformed ipmi.allow tag). 0/-1. */
+int persona_deny_all_sources(struct persona *p);
 
 struct persona_table *persona_table_new(void);
 void persona_table_free(struct persona_table *t);

@@ -141,8 +141,7 @@ size_t rmcpplus_handle(struct engine *e, const struct engine_peer *from,
 	}
 
 	struct session *s = session_find(&e->sessions, sid);
-	if (!s || s->v15 || s->state != SESS_ACTIVE || !engine_same_source(s, from) ||
-	    (s->persona && s->persona_gen != s->persona->generation)) {
+	if (!s || s->v15 || s->state != SESS_ACTIVE || !engine_session_usable(s, from)) {
 		e->stats.dropped_auth++;
 		return 0;
 	}

@@ -171,15 +171,23 @@ static void reconcile_retire(struct reconcile_ctx *x, struct devrec *r, const ch
 }
 
 /* The persona's own allow-list from its ipmi.allow tag (validated by
- * tags.c; cleared when the tag goes away). */
+ * tags.c; cleared when the tag goes away). A malformed tag shuts the
+ * persona to every source rather than opening it to all: the tag was
+ * meant to narrow who may log in. */
 static void apply_allow(struct persona *p, const struct tag_config *tc)
 {
 	struct cidr_list l;
 	char bad[64];
+	int rc;
 
-	if (!tc->allow[0] || config_parse_cidr_list(tc->allow, &l, bad, sizeof(bad)) < 0)
-		l.len = 0;
-	if (persona_set_allowed_sources(p, &l) < 0)
+	if (tc->allow_bad)
+		rc = persona_deny_all_sources(p);
+	else {
+		if (!tc->allow[0] || config_parse_cidr_list(tc->allow, &l, bad, sizeof(bad)) < 0)
+			l.len = 0;
+		rc = persona_set_allowed_sources(p, &l);
+	}
+	if (rc < 0)
 		log_warnx("persona %s: out of memory for its allow-list", p->user);
 }
 

@@ -172,8 +172,10 @@ static void tags_apply(const char *tag, struct tag_config *out, unsigned *seen,
 		char item[64];
 		if (strlen(v) >= sizeof(out->allow) ||
 		    config_parse_cidr_list(v, &l, item, sizeof(item)) < 0 || l.len == 0) {
+			out->allow_bad = true;
 			report(bad, arg, out, tag, "allow is a comma-separated list of addresses "
-			                           "or CIDRs (at most 64)");
+			                           "or CIDRs (at most 64); no source may log in "
+			                           "until it is fixed");
 			return;
 		}
 		snprintf(out->allow, sizeof(out->allow), "%s", v);
@@ -203,5 +205,5 @@ bool tag_config_equal(const struct tag_config *a, const struct tag_config *b)
 	return a->enabled == b->enabled && a->port_mode == b->port_mode &&
 	       a->port == b->port && strcmp(a->address, b->address) == 0 &&
 	       strcmp(a->user, b->user) == 0 && strcmp(a->backend, b->backend) == 0 &&
-	       strcmp(a->allow, b->allow) == 0;
+	       strcmp(a->allow, b->allow) == 0 && a->allow_bad == b->allow_bad;
 }

@@ -38,6 +38,8 @@ struct tag_config {
 	char user[MAX_USER_NAME + 1];   /* "" = the device's short_id */
 	char backend[16];               /* "metal" */
 	char allow[MAX_TAG_BYTES];      /* ipmi.allow value, checked; "" = any source */
+	bool allow_bad;                 /* an ipmi.allow tag was malformed: no source
+	                                 * may log in (a typo must not open it to all) */
 	unsigned malformed;             /* ipmi tags ignored */
 };
 

@@ -169,6 +169,48 @@ static void test_events_newest_first(void **state)
 	persona_table_free(t);
 }
 
+/* A persona whose user name comes from a tag (ipmi.user), not its short ID. */
+static struct persona *add_named(struct persona_table *t, const char *dev, const char *sid,
+                                 const char *user)
+{
+	struct persona *p = add(t, dev, sid, "");
+	snprintf(p->user, sizeof(p->user), "%s", user);
+	return p;
+}
+
+static void test_claimed_name_stays_with_its_device(void **state)
+{
+	struct persona_table *t = persona_table_new();
+	/* b, listed first, claims a's short ID by a tag: in either order,
+	 * the name keeps routing to a, never to b. */
+	struct persona *b = add_named(t, "dev-b", "bbbb2222", "aaaa1111");
+	struct persona *a = add(t, "dev-a", "aaaa1111", "");
+	(void)state;
+	persona_table_reindex(t);
+	assert_ptr_equal(by(t, "aaaa1111"), a);
+	assert_false(a->name_clash);
+	assert_true(b->name_clash);
+	assert_null(by(t, "bbbb2222")); /* b's short ID is not its routing name */
+
+	/* Two tags claiming one name that is nobody's short ID: neither
+	 * routes, and the name is not up for a hostname either. */
+	struct persona *c = add_named(t, "dev-c", "cccc3333", "shared");
+	struct persona *d = add_named(t, "dev-d", "dddd4444", "shared");
+	struct persona *e = add(t, "dev-e", "eeee5555", "shared");
+	persona_table_reindex(t);
+	assert_null(by(t, "shared"));
+	assert_true(c->name_clash);
+	assert_true(d->name_clash);
+	assert_false(e->hostname_routes);
+	assert_ptr_equal(by(t, "aaaa1111"), a);
+
+	/* The clash ends when one claimant goes: the other routes again. */
+	persona_remove(t, d);
+	assert_ptr_equal(by(t, "shared"), c);
+	assert_false(c->name_clash);
+	persona_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_slot_reuse_bumps_generation),
 		cmocka_unit_test(test_derived_ids_stable),
 		cmocka_unit_test(test_events_newest_first),
+		cmocka_unit_test(test_claimed_name_stays_with_its_device),
 	};
 	return cmocka_run_group_tests_name("persona", tests, NULL, NULL);
 }

@@ -221,17 +221,24 @@ static void allow_list(void **state)
 	struct tag_config tc = parse(ok, &b);
 	assert_string_equal(tc.allow, "10.0.0.0/8, 192.0.2.7,2001:db8::/32");
 	assert_int_equal(b.n, 0);
-	/* a bad entry spoils the tag (ignored, reported), not the persona */
+	assert_false(tc.allow_bad);
+	/* a bad entry spoils the tag (reported) and shuts the persona to
+	 * every source: meant to narrow, it must not open it to all */
 	const char *bad[] = { "ipmi=enabled", "ipmi.allow=10.0.0.0/8,nope", NULL };
 	tc = parse(bad, &b);
 	assert_true(tc.enabled);
 	assert_string_equal(tc.allow, "");
+	assert_true(tc.allow_bad);
 	assert_int_equal(b.n, 1);
 	assert_string_equal(b.last_tag, "ipmi.allow=10.0.0.0/8,nope");
 	const char *empty[] = { "ipmi=enabled", "ipmi.allow=", NULL };
 	tc = parse(empty, &b);
 	assert_string_equal(tc.allow, "");
+	assert_true(tc.allow_bad);
 	assert_int_equal(b.n, 1);
+	const char *none[] = { "ipmi=enabled", NULL };
+	struct tag_config open_tc = parse(none, &b);
+	assert_false(tag_config_equal(&tc, &open_tc)); /* fixing it is a change */
 	/* the first one counts; a change is a change */
 	const char *two[] = { "ipmi.allow=127.0.0.2", "ipmi.allow=127.0.0.3", NULL };
 	struct tag_config a = parse(two, &b);
