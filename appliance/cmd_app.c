@@ -469,15 +469,17 @@ static int get_session_challenge(struct cmd_ctx *c)
 	}
 	struct persona *p = engine_lookup_user(e, c->from, name, ulen);
 	if (!p) {
-		engine_login_failed(e, &c->from->addr);
+		/* Not a failed login: this one datagram needs no answer to be
+		 * sent, so its source may be forged, and counting it would let
+		 * anyone lock out any address. Activate Session, which needs
+		 * the challenge, counts; the setup throttle bounds the probing. */
 		return 0x81; /* invalid user name */
 	}
 	if (p->sessions >= e->cfg->max_sessions_per_persona)
 		engine_make_room(e, p, NULL); /* challenges cost a name, not a password */
-	if (p->sessions >= e->cfg->max_sessions_per_persona ||
-	    session_count_from(&e->sessions, (const struct sockaddr *)&c->from->addr, true) >=
-	        MAX_HALF_OPEN_PER_SRC)
+	if (p->sessions >= e->cfg->max_sessions_per_persona)
 		return CC_OUT_OF_SPACE;
+	engine_make_room_for_source(e, c->from);
 	struct session *s = engine_new_session(e, c->from);
 	if (!s)
 		return CC_OUT_OF_SPACE;

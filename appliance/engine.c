@@ -275,16 +275,20 @@ static void reap_expired(struct engine *e)
 	}
 }
 
-/* The oldest handshake that never finished, other than keep: of persona p,
- * or of anyone when p is NULL. NULL when there is none. */
+/* The oldest handshake that never finished, other than keep: of persona p
+ * (any when NULL), from source `from` (any when NULL). NULL when none. */
 static struct session *oldest_handshake(struct engine *e, const struct persona *p,
+                                        const struct engine_peer *from,
                                         const struct session *keep)
 {
 	struct session *oldest = NULL;
 	for (size_t i = 0; i < e->sessions.cap; i++) {
+		if (e->sessions.ids[i] == 0)
+			continue; /* free */
 		struct session *c = &e->sessions.slots[i];
 		if (c != keep && (!p || c->persona == p) && c->state != SESS_FREE &&
-		    c->state != SESS_ACTIVE && (!oldest || c->created_ms < oldest->created_ms))
+		    c->state != SESS_ACTIVE && (!from || engine_same_source(c, from)) &&
+		    (!oldest || c->created_ms < oldest->created_ms))
 			oldest = c;
 	}
 	return oldest;
@@ -292,9 +296,31 @@ static struct session *oldest_handshake(struct engine *e, const struct persona *
 
 void engine_make_room(struct engine *e, struct persona *p, const struct session *keep)
 {
-	struct session *oldest = oldest_handshake(e, p, keep);
+	struct session *oldest = oldest_handshake(e, p, NULL, keep);
 	if (oldest)
 		engine_end_session(e, oldest, "evicted: the persona's sessions are full");
+}
+
+/*
+ * A source may hold MAX_HALF_OPEN_PER_SRC unfinished handshakes, so that
+ * one address cannot fill the table with them. At the cap its oldest one
+ * makes way rather than the new one being refused: a refusal would let
+ * anyone who forges a victim's address (or shares its NAT) block its
+ * logins with a few packets, while an eviction only recycles that
+ * source's own slots, and a console finishing its handshake within a
+ * few round trips keeps it.
+ */
+void engine_make_room_for_source(struct engine *e, const struct engine_peer *from)
+{
+	for (unsigned k = 0; k < MAX_HALF_OPEN_PER_SRC + 1; k++) { /* bounded */
+		if (session_count_from(&e->sessions, (const struct sockaddr *)&from->addr, true) <
+		    MAX_HALF_OPEN_PER_SRC)
+			return;
+		struct session *oldest = oldest_handshake(e, NULL, from, NULL);
+		if (!oldest)
+			return;
+		engine_end_session(e, oldest, "evicted: its source holds too many handshakes");
+	}
 }
 
 struct session *engine_new_session(struct engine *e, const struct engine_peer *from)
@@ -308,7 +334,7 @@ struct session *engine_new_session(struct engine *e, const struct engine_peer *f
 		 * flood of Open Session requests then only recycles its own
 		 * half-open slots and cannot hold out a console that completes
 		 * its handshake in a few round trips. */
-		struct session *oldest = oldest_handshake(e, NULL, NULL);
+		struct session *oldest = oldest_handshake(e, NULL, NULL, NULL);
 		if (!oldest)
 			return NULL;
 		engine_end_session(e, oldest, "evicted by a newer handshake");

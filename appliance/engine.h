@@ -124,6 +124,9 @@ void engine_end_session(struct engine *e, struct session *s, const char *reason)
  * start and abandon never lock the real console out. Active sessions are
  * never touched. */
 void engine_make_room(struct engine *e, struct persona *p, const struct session *keep);
+/* Ends the source's oldest unfinished handshakes until it holds fewer
+ * than MAX_HALF_OPEN_PER_SRC. */
+void engine_make_room_for_source(struct engine *e, const struct engine_peer *from);
 /* A free session slot for a new handshake from this peer; may evict the
  * oldest half-open session when the table is full. NULL if none. */
 struct session *engine_new_session(struct engine *e, const struct engine_peer *from);

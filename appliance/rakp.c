@@ -125,11 +125,7 @@ int rakp_open_session(struct engine *e, const struct engine_peer *from,
 		log_peer(e, from, "session refused, cipher suite not enabled", NULL, 0);
 		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_NO_CIPHER_SUITE, console_id);
 	}
-	if (session_count_from(&e->sessions, (const struct sockaddr *)&from->addr, true) >=
-	    MAX_HALF_OPEN_PER_SRC) {
-		e->stats.dropped_throttled++;
-		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_NO_RESOURCES, console_id);
-	}
+	engine_make_room_for_source(e, from);
 	struct session *s = engine_new_session(e, from);
 	if (!s)
 		return refuse(w, PAYLOAD_OPEN_RSP, tag, RMCPP_NO_RESOURCES, console_id);
