@@ -4,6 +4,7 @@
 #include "udp.h"
 #include "bounds.h"
 #include "log.h"
+#include "secret.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -171,15 +172,24 @@ static void on_readable(struct loop *loop, struct loop_fd *h, uint32_t events)
 		read_local(mh, l, &peer.local, &peer.local_len);
 		peer.listener = l;
 		peer.bound = l->persona;
+		srv->dispatching = l;
 		size_t r = engine_handle(srv->eng, &peer, bufs[i], msgs[i].msg_len,
 		                         out, sizeof(out));
+		srv->dispatching = NULL;
+		if (srv->dispatch_closed) {
+			/* The engine retired this listener's persona while handling
+			 * the datagram: udp_close() left the freeing to us. */
+			srv->dispatch_closed = false;
+			free(l);
+			break;
+		}
 		if (r)
 			send_one(l, &peer.addr, peer.addr_len, &peer.local, out, r);
-		/* The engine may have retired this listener's persona: stop if
-		 * the listener itself went away. */
-		if (!h->registered)
-			return;
 	}
+	/* The buffers are static: leave no datagram behind in them (a v1.5
+	 * straight-password AuthCode is the password itself). */
+	for (int i = 0; i < n; i++)
+		secret_wipe(bufs[i], msgs[i].msg_len);
 }
 
 struct udp_listener *udp_open(struct udp_server *srv, const struct listen_addr *a,
@@ -248,7 +258,10 @@ void udp_close(struct udp_server *srv, struct udp_listener *l)
 		}
 	loop_fd_del(srv->loop, &l->lfd);
 	close(l->fd);
-	free(l);
+	if (l == srv->dispatching)
+		srv->dispatch_closed = true; /* on_readable() frees it when back */
+	else
+		free(l);
 }
 
 void udp_close_all(struct udp_server *srv)

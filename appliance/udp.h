@@ -10,6 +10,8 @@
 
 #include "config.h"
 #include "engine.h"
+#include <stdbool.h>
+
 #include "loop.h"
 
 struct udp_listener {
@@ -26,6 +28,8 @@ struct udp_server {
 	struct engine *eng;
 	struct loop *loop;
 	struct udp_listener *list;
+	struct udp_listener *dispatching; /* whose datagram the engine handles now */
+	bool dispatch_closed;             /* ... and it was closed meanwhile */
 	uint64_t send_errors;
 };
 
