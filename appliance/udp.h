@@ -8,10 +8,10 @@
 #ifndef METALBMC_UDP_H
 #define METALBMC_UDP_H
 
-#include "config.h"
-#include "engine.h"
 #include <stdbool.h>
 
+#include "config.h"
+#include "engine.h"
 #include "loop.h"
 
 struct udp_listener {
