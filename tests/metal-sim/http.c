@@ -122,6 +122,23 @@ static json_t *log_entry(const struct sim *sim, const struct sim_request *req,
 
 	free(path);
 	free(query);
+	if (e != NULL) {
+		/* Tests check who called (metalbmc/<version>). Redacted
+		 * whole, then cut (on a UTF-8 boundary), so no part of a
+		 * token survives the cut. */
+		char *ua = req->user_agent
+			   ? redact(sim, req->user_agent, strlen(req->user_agent)) : NULL;
+
+		if (ua != NULL && strlen(ua) > SIM_LOG_UA_MAX) {
+			size_t cut = SIM_LOG_UA_MAX;
+
+			while (cut > 0 && ((unsigned char)ua[cut] & 0xC0) == 0x80)
+				cut--;
+			ua[cut] = '\0';
+		}
+		json_object_set_new(e, "user_agent", ua ? json_string(ua) : json_null());
+		free(ua);
+	}
 	if (e != NULL && (strcmp(req->method, "PUT") == 0 ||
 			  strcmp(req->method, "POST") == 0 ||
 			  strcmp(req->method, "PATCH") == 0)) {
@@ -295,6 +312,7 @@ static enum MHD_Result handle_complete(struct sim *sim,
 	req.path = path;
 	req.body = ctx->body.data;
 	req.body_len = ctx->body.len;
+	req.user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	/* A path with a bad escape matches no route. */
 	if (!percent_decode(path, false))
 		path[0] = '\0';

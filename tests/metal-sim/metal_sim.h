@@ -35,6 +35,7 @@
 #define SIM_MAX_EVENTS        1000            /* kept per device, oldest go */
 #define SIM_MAX_LOG_ENTRIES   20000           /* request log ring, entries */
 #define SIM_LOG_BODY_MAX      (16u * 1024u)   /* bytes of a body kept per entry */
+#define SIM_LOG_UA_MAX        256u            /* bytes of a User-Agent kept per entry */
 #define SIM_MAX_QUERY_PARAMS  64              /* query parameters, more → ignored */
 #define SIM_MAX_STEPS         4               /* pending state steps per device */
 #define SIM_TRANSITION_MS_DEFAULT 2000        /* ms per intermediate state */
@@ -289,6 +290,7 @@ struct sim_request {
 	struct query query;
 	const char *body;    /* may be NULL */
 	size_t body_len;
+	const char *user_agent; /* the User-Agent header; NULL when none */
 };
 
 struct sim_reply {

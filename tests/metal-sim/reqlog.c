@@ -1,7 +1,8 @@
 /*
  * The log of API requests, for tests to assert which Metal calls a client
- * made.  It holds method, path, query, status, fault, the body of PUT/POST
- * and a monotonic timestamp: never a header, so never the token.  The
+ * made.  It holds method, path, query, status, fault, the body of PUT/POST,
+ * the User-Agent and a monotonic timestamp: no other header, so never the
+ * token (http.c redacts a token found in any of those).  The
  * in-memory log is a ring of SIM_MAX_LOG_ENTRIES; --request-log appends
  * every entry as one JSON line, written with one write() so concurrent
  * readers never see half a line.

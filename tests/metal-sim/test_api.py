@@ -505,9 +505,15 @@ def check_control(c, sim, fixture):
     sim.api("PUT", "/devices/%s" % did, body={"always_pxe": True})
     action(sim, did, "power_off")
     sim.api("GET", "/devices/%s" % did, token="bad")
-    sim.api("GET", "/devices/%s?leak=%s" % (did, TOKEN))
+    sim.api("GET", "/devices/%s?leak=%s" % (did, TOKEN),
+            headers={"User-Agent": "probe/1.0 " + TOKEN + " " + "x" * 400})
     log = sim.control("GET", "/requests").json()
     reqs = log["requests"]
+    # http.client sends no User-Agent unless told to.
+    c.eq(reqs[0]["user_agent"], None, "no User-Agent header: user_agent null")
+    ua = reqs[-1]["user_agent"] or ""
+    c.ok(ua.startswith("probe/1.0 [REDACTED] xxx"), "User-Agent logged, a token in it redacted", ua[:40])
+    c.eq(len(ua), 256, "a long User-Agent is cut to 256 bytes")
     c.eq([(e["method"], e["status"]) for e in reqs],
          [("GET", 200), ("PUT", 200), ("POST", 202), ("GET", 401), ("GET", 200)], "logged methods and statuses")
     c.eq(reqs[0]["path"], "/metal/v1/projects/%s/devices" % pid, "logged path")
