@@ -7,10 +7,14 @@ Rules every test follows (see docs/testing.md):
     namespace the test made, see in_private_netns);
   - nothing sleeps where a condition can be polled (wait_until);
   - every loop is bounded by a deadline;
-  - secrets never reach test output: Daemon.scan_for_secrets() checks logs;
-  - a daemon must exit 0 with no sanitizer report: Daemon.check_exit().
+  - secrets never reach test output: Daemon.scan_for_secrets() checks every
+    log a daemon or metal-sim wrote in this test, for each secret in plain,
+    hex and base64 form;
+  - a daemon must exit 0 with no sanitizer report: Daemon.check_exit(), or
+    check_no_sanitizer_report() for one started some other way.
 """
 
+import base64
 import contextlib
 import json
 import os
@@ -31,6 +35,11 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 SANITIZER_ENV = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
+# Logs written by the product in this test run (every Daemon's and
+# MetalSim's, and any a test adds with register_log()): what
+# scan_for_secrets() searches. Client logs (Chromium's) are not the
+# product's and may hold what a test typed.
+PRODUCT_LOGS = []
 # FreeIPMI's tools and ip(8) live in /usr/sbin, which a non-login PATH
 # (a CI runner, sudo) may lack.
 for _d in ("/usr/sbin", "/sbin"):
@@ -99,6 +108,50 @@ def fields(text):
             k, v = line.split(":", 1)
             out.setdefault(k.strip(), v.strip())
     return out
+
+
+def register_log(path):
+    """Adds a log the product writes (a daemon started without Daemon) to
+    the ones scan_for_secrets() searches."""
+    if path not in PRODUCT_LOGS:
+        PRODUCT_LOGS.append(path)
+    return path
+
+
+def secret_forms(s):
+    """A secret and the encodings a careless log line might use: plain,
+    hex, base64 (with and without padding) and a repr-escaped form."""
+    b = s.encode()
+    b64 = base64.b64encode(b).decode()
+    return {s, b.hex(), b.hex().upper(), b64, b64.rstrip("="), repr(s)[1:-1]}
+
+
+def read_text(path):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def scan_logs_for_secrets(checks, secrets, paths=None):
+    """No form of any secret in any of paths (default: every product log
+    of this test). One check per log, naming the secret only by length."""
+    paths = list(PRODUCT_LOGS if paths is None else paths)
+    forms = [(len(s), f) for s in secrets if s for f in secret_forms(s)]
+    for path in paths:
+        text = read_text(path)
+        found = sorted({n for n, f in forms if f in text})
+        checks.ok(not found, "no secret in %s" % os.path.basename(path),
+                  "a secret of length %s appears (plain, hex or base64) in %s" % (found, path))
+    return paths
+
+
+def check_no_sanitizer_report(checks, text, where):
+    """A sanitizer report (ASan, LSan, UBSan) in text fails the check."""
+    found = [m for m in SANITIZER_MARKERS if m in text]
+    return checks.ok(not found, "no sanitizer report in %s" % where,
+                     "found %r in %s" % (found, where))
 
 
 def random_password():
@@ -324,6 +377,7 @@ class Daemon:
             if k in os.environ:
                 env[k] = os.environ[k]
         env.update(self.env)
+        register_log(self.log_path)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BIN, "--config", cfg_path, "--log-level", self.log_level],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env,
@@ -364,10 +418,12 @@ class Daemon:
         hold no sanitizer report (ASan, LSan, UBSan)."""
         rc = self.stop()
         checks.eq(rc, 0, "%s exits 0 after SIGTERM" % self.name)
-        text = self.read_log()
-        for marker in SANITIZER_MARKERS:
-            checks.ok(marker not in text, "no sanitizer report in the %s log" % self.name,
-                      "found %r in %s" % (marker, self.log_path))
+        self.check_log_clean(checks)
+
+    def check_log_clean(self, checks):
+        """No sanitizer report in the log (for a daemon that was meant to
+        exit on its own, such as one refusing a bad config)."""
+        return check_no_sanitizer_report(checks, self.read_log(), "the %s log" % self.name)
 
     @property
     def password(self):
@@ -398,12 +454,13 @@ class Daemon:
                       code, host=host or self.host, **kw)
 
     def scan_for_secrets(self, checks, secrets):
-        """Every secret must be absent from the log (and from metal-sim's)."""
-        text = self.read_log()
-        for s in secrets:
-            if s:
-                checks.ok(s not in text, "secret absent from the %s log" % self.name,
-                          "a secret of length %d appears in %s" % (len(s), self.log_path))
+        """Every secret, in plain, hex and base64 form, must be absent from
+        this daemon's log and from every other log the product wrote in
+        this test (other daemons, metal-sim, register_log())."""
+        paths = list(PRODUCT_LOGS)
+        if self.log_path not in paths:
+            paths.insert(0, self.log_path)
+        return scan_logs_for_secrets(checks, secrets, paths)
 
 
 class MetalSim:
@@ -427,7 +484,7 @@ class MetalSim:
         port_file = os.path.join(self.wd, "sim.port")
         if os.path.exists(port_file):
             os.unlink(port_file)
-        self.log = open(os.path.join(self.wd, "metal-sim.log"), "ab")
+        self.log = open(register_log(os.path.join(self.wd, "metal-sim.log")), "ab")
         self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--token", self.token,
                                       "--fixture", path, "--port-file", port_file] + self.args,
                                      stdout=self.log, stderr=subprocess.STDOUT)

@@ -7,8 +7,8 @@ secret files must not be readable by others; and the command-line flags
 import os
 import sys
 
-from harness import (Checks, Daemon, base_config, free_port, random_password, run_metalbmc,
-                     to_yaml, workdir)
+from harness import (Checks, Daemon, base_config, check_no_sanitizer_report, free_port,
+                     random_password, run_metalbmc, to_yaml, workdir)
 
 NAME = "config"
 TOKEN = "metal-token-" + random_password()
@@ -49,8 +49,19 @@ def write(path, text, mode=0o600):
     return path
 
 
+def checked_runner(ck):
+    """run_metalbmc whose output must hold no sanitizer report: these runs
+    are daemons too (a leak on the error path shows up here only)."""
+    def run(args, **kw):
+        rc, out, err = run_metalbmc(args, **kw)
+        check_no_sanitizer_report(ck, out + err, "the output of metalbmc %s" % " ".join(args))
+        return rc, out, err
+    return run
+
+
 def main():
     ck = Checks(NAME)
+    metalbmc = checked_runner(ck)  # every run is checked for sanitizer reports
     wd = workdir(NAME)
     password = random_password()
     env_password = random_password()
@@ -63,7 +74,7 @@ def main():
             cfg["metal"] = {"token": TOKEN, "project_ids": ["0b5d6a6e-1111-4c4c-9a9a-000000000001"]}
             cfg["web"] = {"enabled": True, "password": WEB_PW}
             path = write(os.path.join(wd, "full.yaml"), to_yaml(cfg) + "\n")
-            rc, out, err = run_metalbmc(["--config", path, "--check-config"])
+            rc, out, err = metalbmc(["--config", path, "--check-config"])
             ck.eq(rc, 0, "exit 0 for a valid file (%s)" % err.strip())
             for s in secrets[:1] + secrets[3:]:
                 ck.ok(s not in out and s not in err, "a secret of %d bytes is absent" % len(s))
@@ -74,7 +85,7 @@ def main():
         with ck.section("the environment wins over the file"):
             cfg = base_config([{"name": "lab1"}], password, session_timeout=30)
             path = write(os.path.join(wd, "env.yaml"), to_yaml(cfg) + "\n")
-            rc, out, err = run_metalbmc(["--config", path, "--check-config"],
+            rc, out, err = metalbmc(["--config", path, "--check-config"],
                                         env={"METALBMC_SESSION_TIMEOUT": "7"})
             ck.contains(out, "session_timeout: 7", "METALBMC_SESSION_TIMEOUT overrides the file")
             d = Daemon(wd, cfg, env={"METALBMC_IPMI_PASSWORD": env_password}, name="envpw")
@@ -89,21 +100,21 @@ def main():
         for label, text, line, key, reason in BAD_CONFIGS:
             with ck.section("bad config: %s" % label):
                 path = write(os.path.join(wd, "bad.yaml"), text)
-                rc, out, err = run_metalbmc(["--config", path, "--check-config"])
+                rc, out, err = metalbmc(["--config", path, "--check-config"])
                 ck.eq(rc, 1, "--check-config exits 1")
                 ck.contains(err, "%s:%d: %s: %s" % (path, line, key, reason), "FILE:LINE: KEY: reason")
-                rc, out, err = run_metalbmc(["--config", path], timeout=20)
+                rc, out, err = metalbmc(["--config", path], timeout=20)
                 ck.eq(rc, 1, "the daemon refuses to start with status 1")
                 ck.contains(err, "configuration invalid, not starting", "and says so")
 
         with ck.section("a secret's value is never echoed in an error"):
             path = write(os.path.join(wd, "long.yaml"),
                          "ipmi:\n  password: \"%s\"\n" % (password + "-far-too-long"))
-            rc, out, err = run_metalbmc(["--config", path, "--check-config"])
+            rc, out, err = metalbmc(["--config", path, "--check-config"])
             ck.eq(rc, 1, "a password over 20 bytes is refused")
             ck.contains(err, "ipmi.password: longer than 20 bytes", "the reason")
             ck.absent(err, password, "the value is not echoed")
-            rc, out, err = run_metalbmc(["--check-config"], env={"METALBMC_IPMI_PASSWORD_FILE": "/nonexistent/pw"})
+            rc, out, err = metalbmc(["--check-config"], env={"METALBMC_IPMI_PASSWORD_FILE": "/nonexistent/pw"})
             ck.eq(rc, 1, "a missing password file is refused")
             ck.contains(err, "environment: METALBMC_IPMI_PASSWORD_FILE: /nonexistent/pw: cannot open",
                         "the reason names the variable and the file")
@@ -114,7 +125,7 @@ def main():
             del cfg["ipmi"]["password"]
             cfg["ipmi"]["listen"] = ["127.0.0.1:%d" % free_port()]
             path = write(os.path.join(wd, "pwfile.yaml"), to_yaml(cfg) + "\n")
-            rc, out, err = run_metalbmc(["--config", path], env={"METALBMC_IPMI_PASSWORD_FILE": pw_file},
+            rc, out, err = metalbmc(["--config", path], env={"METALBMC_IPMI_PASSWORD_FILE": pw_file},
                                         timeout=20)
             ck.eq(rc, 1, "mode 0644: the daemon does not start")
             ck.contains(err, "METALBMC_IPMI_PASSWORD_FILE: %s: file is accessible by group or others "
@@ -136,24 +147,24 @@ def main():
             cfg_path = os.path.join(wd, "readable.yaml")
             os.chmod(cfg_path, 0o644)
             ck.eq(d.log_count("holds secrets and is readable by others"), 0, "no warning at mode 0600")
-            rc, out, err = run_metalbmc(["--config", cfg_path, "--check-config"])
+            rc, out, err = metalbmc(["--config", cfg_path, "--check-config"])
             ck.contains(out + err, "holds secrets and is readable by others", "warning at mode 0644")
 
         with ck.section("command line"):
-            rc, out, err = run_metalbmc(["--version"])
+            rc, out, err = metalbmc(["--version"])
             ck.eq(rc, 0, "--version exits 0")
             ck.ok(out.startswith("metalbmc ") and out.strip().split()[1][0].isdigit(),
                   "--version prints 'metalbmc VERSION'", out)
-            rc, out, err = run_metalbmc(["--help"])
+            rc, out, err = metalbmc(["--help"])
             ck.eq(rc, 0, "--help exits 0")
             ck.contains(out, "usage: metalbmc", "--help prints the usage")
             ck.contains(out, "--check-config", "--help lists --check-config")
-            rc, out, err = run_metalbmc(["--no-such-flag"])
+            rc, out, err = metalbmc(["--no-such-flag"])
             ck.eq(rc, 2, "an unknown flag exits 2")
             ck.contains(err, "usage: metalbmc", "and prints the usage to stderr")
-            rc, out, err = run_metalbmc(["stray-argument"])
+            rc, out, err = metalbmc(["stray-argument"])
             ck.eq(rc, 2, "a stray argument exits 2")
-            rc, out, err = run_metalbmc(["--log-level", "chatty", "--check-config"])
+            rc, out, err = metalbmc(["--log-level", "chatty", "--check-config"])
             ck.eq(rc, 2, "a bad --log-level exits 2")
             ck.contains(err, "'chatty' is not one of error, warn, info, debug", "and says why")
     finally:

@@ -8,22 +8,16 @@ command, web page views with the right and a wrong password, a restart, and
 --check-config. Then every log (daemon, metal-sim) and every client output
 is searched for every secret, and for the hex and base64 forms of each."""
 
-import base64
 import os
 import secrets
 import sys
 
-from harness import BIN, Checks, Daemon, MetalSim, random_password, run, wait_until, workdir
+from harness import (BIN, Checks, Daemon, MetalSim, random_password, run, secret_forms,
+                     wait_until, workdir)
 from metal_helpers import PROJECT, device, fixture
 from web_helpers import Web, derived_password
 
 NAME = "secrets_logs"
-
-
-def forms(s):
-    """The secret and the encodings a careless log line might use."""
-    b = s.encode()
-    return {s, b.hex(), base64.b64encode(b).decode().rstrip("="), repr(s)[1:-1]}
 
 
 def main():
@@ -102,7 +96,7 @@ def main():
             ck.ok(" debug: " in logs["metalbmc"], "the daemon really logged at debug level")
             for label, secret in (("API token", token), ("credential secret", master),
                                   ("web password", web_pw), ("derived IPMI password", ipmi_pw)):
-                for f in forms(secret):
+                for f in secret_forms(secret):
                     for where, text in logs.items():
                         ck.ok(f not in text, "%s absent from the %s log" % (label, where),
                               "found (length %d) in %s" % (len(f), where))

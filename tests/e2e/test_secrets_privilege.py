@@ -20,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 
-from harness import (BIN, Checks, Daemon, asf_ping, base_config, ipmitool, random_password,
+from harness import (BIN, Checks, Daemon, asf_ping, base_config, check_no_sanitizer_report,
+                     ipmitool, random_password, read_text, register_log, scan_logs_for_secrets,
                      to_yaml, wait_until, workdir)
 from metal_helpers import PROJECT, device, fixture
 from harness import MetalSim
@@ -127,7 +128,8 @@ def main():
                 with os.fdopen(fd, "w") as f:
                     f.write(to_yaml(cfg) + "\n")
                 os.chown(path, nobody.pw_uid, nobody.pw_gid)
-                log = open(os.path.join(wd, "unpriv.log"), "ab")
+                log_path = register_log(os.path.join(wd, "unpriv.log"))
+                log = open(log_path, "ab")
                 p = subprocess.Popen(["setpriv", "--reuid=%d" % nobody.pw_uid,
                                       "--regid=%d" % nobody.pw_gid, "--clear-groups",
                                       "--inh-caps=-all,+net_bind_service",
@@ -136,7 +138,7 @@ def main():
                                       BIN, "--config", path], stdout=log, stderr=subprocess.STDOUT)
                 try:
                     wait_until(lambda: p.poll() is not None or asf_ping(port), 30, "the daemon on port %d" % port)
-                    ck.ok(p.poll() is None, "it runs", open(os.path.join(wd, "unpriv.log")).read())
+                    ck.ok(p.poll() is None, "it runs", read_text(log_path))
                     if p.poll() is None:
                         check_locked_down(ck, p.pid, nobody.pw_uid, nobody.pw_gid, "unprivileged")
                         rc, out = ipmitool(port, "node1", password, "power", "status")
@@ -146,6 +148,10 @@ def main():
                         p.terminate()
                     ck.eq(p.wait(timeout=20), 0, "exits 0 after SIGTERM")
                     log.close()
+                    # started without Daemon, so checked here: the same
+                    # sanitizer and secret checks as every other daemon
+                    check_no_sanitizer_report(ck, read_text(log_path), "the unprivileged daemon's log")
+                    scan_logs_for_secrets(ck, [password], [log_path])
 
             with ck.section("after the drop, a discovered persona binds port %s at its own address"
                             % port):
@@ -206,6 +212,8 @@ def main():
         for d in daemons:
             if d.proc and d.proc.poll() is None:
                 d.check_exit(ck)
+            else:
+                d.check_log_clean(ck)  # the ones that refused to start
         for s in sims:
             s.stop()
         subprocess.run(["rm", "-rf", tmp])

@@ -13,10 +13,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SOURCE, Checks, Daemon, MetalSim, asf_ping, wait_until, workdir  # noqa: E402
-from web_helpers import Web, basic, csrf_token  # noqa: E402
+from web_helpers import Web, basic, csrf_token, derived_password  # noqa: E402
 
 TOKEN = "e2e-metal-token-web-fleet-1q2w3e"
 WEB_PW = "e2e-web-fleet-pass-Xx1"
+MASTER = "e2e-master-secret-web-fleet-0000001"
 DEVICES = 600
 GONE = 150
 
@@ -73,9 +74,9 @@ def main():
     d = Daemon(wd, config={
         "metal": {"token": TOKEN, "project_ids": [project], "api_url": sim.url,
                   "poll_interval": 3600},
-        "ipmi": {"credential_secret": "e2e-master-secret-web-fleet-0000001"},
+        "ipmi": {"credential_secret": MASTER},
         "web": {"user": "admin", "password": WEB_PW},
-    }, log_level="info")
+    }, log_level="debug")
     d.start()
     web = Web(d.web_port, auth=("admin", WEB_PW))
     try:
@@ -128,6 +129,8 @@ def main():
     finally:
         d.check_exit(checks)
         sim.stop()
+        d.scan_for_secrets(checks, [TOKEN, WEB_PW, MASTER] +
+                           [derived_password(MASTER, dev["id"]) for dev in devs])
     return checks.finish()
 
 
