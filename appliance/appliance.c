@@ -254,7 +254,8 @@ int appliance_start(struct appliance *a)
 	if (load_master(a) < 0)
 		return -1;
 
-	if (c->allow_cipher_zero)
+	/* The opt-in alone enables nothing: warn when suite 0 is offered. */
+	if (c->allow_cipher_zero && memchr(c->cipher_suites, 0, c->cipher_suite_count))
 		log_warnx("cipher suite 0 is enabled: sessions without authentication, "
 		          "integrity or encryption are possible");
 	if (c->allow_ipmi15)
