@@ -1,7 +1,9 @@
 """ipmitool -I lanplus against config personas, with cipher suites 3 and 17:
 power control and its state, boot device and its flags, and the read-only
-commands a provisioning system runs (mc, fru, lan, user, channel, session,
-sdr, sel, chassis). Every answer is checked against what the persona is."""
+commands a provisioning system runs (mc info/selftest, fru, lan, user,
+channel info/getciphers, session, sdr, sel, chassis, and raw Get ACPI Power
+State, Get Chassis Capabilities and Get Channel Cipher Suites). Every answer
+is checked against what the persona is."""
 
 import re
 import sys
@@ -32,6 +34,19 @@ def power_state(d, user, cipher):
     return out1.strip() if rc1 == 0 else "rc=%d %s" % (rc1, out1), fields(out2).get("System Power")
 
 
+def raw_bytes(d, user, cipher, *args):
+    """ipmitool raw's answer as a list of byte values (a string on error)."""
+    rc, out = d.ipmitool(user, "raw", *args, cipher=cipher)
+    if rc != 0:
+        return "rc=%d %s" % (rc, out)
+    return [int(b, 16) for b in out.split()]
+
+
+# Get ACPI Power State (IPMI v2.0 section 20.7): system state S0/G0
+# "working" (00h) when on, S5/G2 "soft off" (05h) when off; device D0 (00h).
+ACPI = {"on": [0x00, 0x00], "off": [0x05, 0x00]}
+
+
 def identify_state(d, user, cipher):
     """Bits 5:4 of Get Chassis Status byte 3 (0 off, 1 timed, 2 indefinite)."""
     rc, out = d.ipmitool(user, "raw", "0x00", "0x01", cipher=cipher)
@@ -60,6 +75,8 @@ def power_sequence(ck, d, cipher):
         status, chassis = power_state(d, user, cipher)
         ck.eq(status, "Chassis Power is %s" % after, "power status after power %s (-C %d)" % (cmd, cipher))
         ck.eq(chassis, after, "chassis status System Power after power %s (-C %d)" % (cmd, cipher))
+        ck.eq(raw_bytes(d, user, cipher, "0x06", "0x07"), ACPI[after],
+              "Get ACPI Power State after power %s (-C %d)" % (cmd, cipher))
         ck.eq(d.log_count(needle), before + 1,
               "daemon ran '%s' exactly once for power %s (-C %d)" % (action, cmd, cipher))
     rc, out = d.ipmitool(user, "chassis", "restart_cause", cipher=cipher)
@@ -97,6 +114,28 @@ def read_only(ck, d, cipher):
     ck.eq(f.get("IPMI Version"), "2.0", "mc info IPMI Version " + c)
     ck.eq(f.get("Device Available"), "yes", "mc info Device Available " + c)
     ck.contains(out, "Chassis Device", "mc info lists the chassis device " + c)
+
+    rc, out = d.ipmitool("lab1", "mc", "selftest", cipher=cipher)
+    ck.eq((rc, out.strip()), (0, "Selftest: passed"), "mc selftest " + c)
+    # Get Self Test Results (section 20.4): 55h "no error", then 00h
+    ck.eq(raw_bytes(d, "lab1", cipher, "0x06", "0x04"), [0x55, 0x00], "self test result bytes " + c)
+    ck.eq(raw_bytes(d, "lab1", cipher, "0x06", "0x07"), ACPI["on"],
+          "Get ACPI Power State: S0/G0 working, D0 " + c)
+    # Get Chassis Capabilities (section 28.1): no intrusion sensor, front
+    # panel lockout, diagnostic interrupt or interlock; FRU, SDR, SEL and
+    # system management device all the BMC at 20h
+    ck.eq(raw_bytes(d, "lab1", cipher, "0x00", "0x00"), [0x00, 0x20, 0x20, 0x20, 0x20],
+          "Get Chassis Capabilities " + c)
+    # Get Channel Cipher Suites (section 22.15), list by suite from index 0:
+    # channel 1, then records C0h ID auth 40h|integ 80h|conf (table 22-19)
+    ck.eq(raw_bytes(d, "lab1", cipher, "0x06", "0x54", "0x0e", "0x00", "0x80"),
+          [0x01, 0xC0, 0x03, 0x01, 0x41, 0x81, 0xC0, 0x11, 0x03, 0x44, 0x81],
+          "Get Channel Cipher Suites: suites 3 and 17 " + c)
+    rc, out = d.ipmitool("lab1", "channel", "getciphers", "ipmi", cipher=cipher)
+    rows = [line.split() for line in out.splitlines()[1:] if line.strip()]
+    ck.eq((rc, rows), (0, [["3", "N/A", "hmac_sha1", "hmac_sha1_96", "aes_cbc_128"],
+                           ["17", "N/A", "hmac_sha256", "sha256_128", "aes_cbc_128"]]),
+          "channel getciphers ipmi lists exactly 3 and 17 " + c)
 
     rc, out = d.ipmitool("lab1", "fru", "print", cipher=cipher)
     f = fields(out)
@@ -177,6 +216,8 @@ def main():
             status, chassis = power_state(d, "lab2", 17)
             ck.eq(status, "Chassis Power is off", "lab2 power status")
             ck.eq(chassis, "off", "lab2 chassis status")
+            ck.eq(raw_bytes(d, "lab2", 17, "0x06", "0x07"), ACPI["off"],
+                  "lab2 Get ACPI Power State: S5/G2 soft off, D0")
             rc, out = d.ipmitool("lab2", "chassis", "restart_cause")
             ck.contains(out, "System restart cause: unknown", "lab2 restart cause before any control")
         for cipher in (3, 17):
