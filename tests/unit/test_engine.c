@@ -189,6 +189,114 @@ static void test_null_password_persona_refused(void **state)
 	assert_int_equal(f->c.last_status, RMCPP_UNAUTHORIZED_NAME);
 }
 
+/* ---- key material wiped when a session ends ------------------------------ */
+
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= b[i];
+	return acc == 0;
+}
+
+/* What a session slot holds that an attacker reading freed memory (a core,
+ * a later bug) could use: the session keys (SIK, K1, K2 and the Kuid that
+ * MD5-128 keys with) and the RAKP randoms and v1.5 challenge they derive
+ * from. */
+static void assert_slot_wiped(const struct session *s)
+{
+	assert_int_equal(s->state, SESS_FREE);
+	assert_true(all_zero(s->keys.sik, sizeof(s->keys.sik)));
+	assert_true(all_zero(s->keys.k1, sizeof(s->keys.k1)));
+	assert_true(all_zero(s->keys.k2, sizeof(s->keys.k2)));
+	assert_true(all_zero(s->keys.kuid, sizeof(s->keys.kuid)));
+	assert_int_equal(s->keys.len, 0);
+	assert_int_equal(s->keys.kuid_len, 0);
+	assert_true(all_zero(s->console_rand, sizeof(s->console_rand)));
+	assert_true(all_zero(s->bmc_rand, sizeof(s->bmc_rand)));
+	assert_true(all_zero(s->challenge, sizeof(s->challenge)));
+	assert_true(all_zero(s->cache, sizeof(s->cache)));
+}
+
+/* An active session's slot, checked to hold keys (so that the wipe
+ * checks after it can fail). */
+static struct session *active_slot(struct fx *f)
+{
+	struct session *s = session_find(&f->w.e.sessions, f->c.bmc_sid);
+	assert_non_null(s);
+	assert_int_equal(s->state, SESS_ACTIVE);
+	assert_int_equal(s->keys.len, 32); /* HMAC-SHA256 */
+	assert_false(all_zero(s->keys.sik, s->keys.len));
+	assert_false(all_zero(s->keys.k1, s->keys.len));
+	assert_false(all_zero(s->keys.k2, s->keys.len));
+	assert_false(all_zero(s->console_rand, sizeof(s->console_rand)));
+	assert_false(all_zero(s->bmc_rand, sizeof(s->bmc_rand)));
+	assert_memory_equal(s->keys.sik, f->c.keys.sik, s->keys.len); /* the console's */
+	return s;
+}
+
+static void test_keys_wiped_on_close(void **state)
+{
+	struct fx *f = *state;
+	uint8_t d[64];
+	size_t n;
+	assert_int_equal(tc_open_session(&f->c, PRIV_ADMIN), 0);
+	assert_int_equal(tc_request(&f->c, NETFN_APP, CMD_GET_DEVICE_ID, NULL, 0, d, &n), CC_OK);
+	struct session *s = active_slot(f);
+	assert_false(all_zero(s->cache, sizeof(s->cache))); /* the cached answer */
+	uint8_t sid[4] = { (uint8_t)f->c.bmc_sid, (uint8_t)(f->c.bmc_sid >> 8),
+	                   (uint8_t)(f->c.bmc_sid >> 16), (uint8_t)(f->c.bmc_sid >> 24) };
+	assert_int_equal(tc_request(&f->c, NETFN_APP, CMD_CLOSE_SESSION, sid, 4, d, &n), CC_OK);
+	assert_int_equal(engine_sessions_active(&f->w.e), 0);
+	assert_slot_wiped(s);
+}
+
+/* No loop in unit tests: engine_handle() reaps expired sessions first, so
+ * any datagram (an ASF ping here) after the clock moves ends them. */
+static void poke(struct fx *f)
+{
+	static const uint8_t ping[] = { 0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE,
+	                                0x80, 0x42, 0x00, 0x00 };
+	struct tc other;
+	tc_init(&other, &f->w, "127.0.0.9", 40009, 17, "node1", PW);
+	assert_true(tc_send(&other, ping, sizeof(ping)) > 0);
+}
+
+static void test_keys_wiped_on_idle_expiry(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(tc_open_session(&f->c, PRIV_ADMIN), 0);
+	struct session *s = active_slot(f);
+	f->w.e.now += (uint64_t)f->w.cfg.session_timeout_s * 1000u - 1;
+	poke(f);
+	assert_int_equal(engine_sessions_active(&f->w.e), 1); /* not yet */
+	assert_int_equal(s->state, SESS_ACTIVE);
+	f->w.e.now += 2;
+	poke(f);
+	assert_int_equal(engine_sessions_active(&f->w.e), 0);
+	assert_slot_wiped(s);
+}
+
+static void test_handshake_wiped_on_expiry(void **state)
+{
+	struct fx *f = *state;
+	/* A console with the wrong password stops after RAKP 2: the slot holds
+	 * both randoms until the handshake times out. */
+	tc_init(&f->c, &f->w, "127.0.0.1", 40001, 17, "node1", "not-the-password");
+	assert_int_equal(tc_open_session(&f->c, PRIV_ADMIN), -1);
+	assert_int_equal(f->c.last_status, RMCPP_INVALID_ICV);
+	struct session *s = session_find(&f->w.e.sessions, f->c.bmc_sid);
+	assert_non_null(s);
+	assert_int_equal(s->state, SESS_RAKP2);
+	assert_false(all_zero(s->console_rand, sizeof(s->console_rand)));
+	assert_false(all_zero(s->bmc_rand, sizeof(s->bmc_rand)));
+	f->w.e.now += HALF_OPEN_TIMEOUT_MS + 1;
+	poke(f);
+	assert_int_equal(engine_sessions_active(&f->w.e), 0);
+	assert_slot_wiped(s);
+}
+
 /* ---- dispatcher completion codes --------------------------------------- */
 
 static void test_priv_unknown_length(void **state)
@@ -897,6 +1005,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cipher_zero_when_enabled, setup_permissive, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_anonymous_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_wiped_on_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_wiped_on_idle_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_wiped_on_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_null_password_persona_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_priv_unknown_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_priv_from_open_session, setup, teardown),

@@ -2,7 +2,8 @@
  * test_secret.c - secret_random() of appliance/secret.c: small requests come
  * from a per-thread pool refilled from getrandom(), and no byte of it is ever
  * handed out twice (not across refills, not to two threads, not to a forked
- * child and its parent).
+ * child and its parent). The constant-time compares (secret_ct_equal,
+ * secret_equals) and secret_wipe give the right answers.
  *
  * The checks compare 16-byte draws: two equal draws from a working CSPRNG
  * have probability 2^-128, so any equality is a served-twice bug.
@@ -141,6 +142,68 @@ static void test_to_field(void **state)
 	secret_clear(&s);
 }
 
+/* secret_ct_equal: equal only when every byte is; a difference in any
+ * single bit of any byte (first, middle, last) is seen; bytes past n are
+ * not compared; n = 0 is equal. */
+static void test_ct_equal(void **state)
+{
+	uint8_t a[48], b[48];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(a); i++)
+		a[i] = (uint8_t)(i * 37 + 11);
+	memcpy(b, a, sizeof(b));
+	assert_true(secret_ct_equal(a, b, sizeof(a)));
+	for (size_t i = 0; i < sizeof(a); i++) {
+		for (unsigned bit = 0; bit < 8; bit++) {
+			b[i] ^= (uint8_t)(1u << bit);
+			assert_false(secret_ct_equal(a, b, sizeof(a)));
+			assert_true(secret_ct_equal(a, b, i)); /* the prefix before it */
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	b[47] ^= 0xff;
+	assert_true(secret_ct_equal(a, b, 47));
+	assert_false(secret_ct_equal(a, b, 48));
+	assert_true(secret_ct_equal(a, b, 0));
+}
+
+/* secret_equals: the whole secret and nothing else, never an unset one. */
+static void test_secret_equals(void **state)
+{
+	struct secret s = { 0 };
+
+	(void)state;
+	assert_false(secret_equals(&s, "", 0));       /* unset matches nothing */
+	assert_int_equal(secret_set(&s, "hunter2-Zq9", 11), 0);
+	assert_true(secret_equals(&s, "hunter2-Zq9", 11));
+	assert_false(secret_equals(&s, "hunter2-Zq8", 11)); /* last byte */
+	assert_false(secret_equals(&s, "Hunter2-Zq9", 11)); /* first byte */
+	assert_false(secret_equals(&s, "hunter2-Zq", 10));  /* a prefix */
+	assert_false(secret_equals(&s, "hunter2-Zq9!", 12)); /* longer */
+	assert_false(secret_equals(&s, "", 0));
+	assert_int_equal(secret_set(&s, "", 0), 0);
+	assert_true(secret_equals(&s, "", 0));        /* set, empty */
+	assert_false(secret_equals(&s, "x", 1));
+	secret_clear(&s);
+	assert_false(secret_equals(&s, "", 0));
+}
+
+/* secret_wipe zeroes exactly the bytes it is given. */
+static void test_wipe(void **state)
+{
+	uint8_t k[32];
+
+	(void)state;
+	memset(k, 0xa5, sizeof(k));
+	secret_wipe(k + 1, 30);
+	assert_int_equal(k[0], 0xa5);
+	for (size_t i = 1; i < 31; i++)
+		assert_int_equal(k[i], 0);
+	assert_int_equal(k[31], 0xa5);
+	secret_wipe(NULL, 4); /* harmless */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +213,9 @@ int main(void)
 		cmocka_unit_test(test_threads_get_different_bytes),
 		cmocka_unit_test(test_fork_child_gets_different_bytes),
 		cmocka_unit_test(test_to_field),
+		cmocka_unit_test(test_ct_equal),
+		cmocka_unit_test(test_secret_equals),
+		cmocka_unit_test(test_wipe),
 	};
 	return cmocka_run_group_tests_name("secret", tests, NULL, NULL);
 }
