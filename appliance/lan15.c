@@ -130,8 +130,14 @@ size_t lan15_handle(struct engine *e, const struct engine_peer *from,
 		}
 		if (!verify_code(s, authtype, seq, msg, mlen, code)) {
 			engine_login_failed(e, &from->addr);
-			if (s->persona)
-				persona_log_event(s->persona, "login failed (IPMI v1.5)", "", 0);
+			if (s->persona) {
+				/* Audited like an RMCP+ wrong password: who, and a
+				 * failure code (0 would read as "ok"). */
+				char who[128];
+				engine_describe_peer(from, s->user, s->user_len, who, sizeof(who));
+				persona_log_event(s->persona, "login failed (IPMI v1.5)", who,
+				                  RMCPP_INVALID_ICV);
+			}
 			engine_end_session(e, s, "v1.5 activation with a wrong AuthCode");
 			return 0;
 		}

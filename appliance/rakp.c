@@ -273,8 +273,10 @@ int rakp_message3(struct engine *e, const struct engine_peer *from,
 	if (status != RMCPP_OK) {
 		/* The console gave up (typically: our RAKP 2 did not verify,
 		 * i.e. it has a different password). Count it as a failure. */
+		char who[128];
 		engine_login_failed(e, &from->addr);
-		persona_log_event(s->persona, "login failed (console rejected RAKP 2)", "", status);
+		engine_describe_peer(from, s->user, s->user_len, who, sizeof(who));
+		persona_log_event(s->persona, "login failed (console rejected RAKP 2)", who, status);
 		engine_end_session(e, s, "console aborted in RAKP 3");
 		return -1;
 	}

@@ -7,13 +7,14 @@ or in the log, except the one password the reveal form is asked for."""
 import json
 import os
 import re
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Daemon, IpmiShell, free_port, ipmitool, workdir  # noqa: E402
-from web_helpers import (Web, basic, check_security_headers, csrf_token, derived_password,  # noqa: E402
-                         scan_responses)
+from harness import (Checks, Daemon, IpmiShell, free_port, ipmitool, wait_until,  # noqa: E402
+                     workdir)
+from rmcpp_raw import Client, Refused  # noqa: E402
+from web_helpers import (Web, basic, check_authenticated_kinds, check_every_response,  # noqa: E402
+                         check_security_headers, csrf_token, derived_password, scan_responses)
 
 MASTER = "e2e-master-secret-web-api-0123456789"
 WEB_PW = "e2e-web-password-Zq81xT"
@@ -22,20 +23,6 @@ DEV1 = "5e1f0c1a-0000-4000-8000-00000000a001"
 DEV2 = "5e1f0c1a-0000-4000-8000-00000000a002"
 DEV3 = "5e1f0c1a-0000-4000-8000-00000000a003"
 EVIL = "lab<script>alert(1)</script>&'\""
-
-
-def raw_status(port, data):
-    """Sends raw bytes, returns the status code of the answer (0 if none)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(data)
-        got = b""
-        while b"\r\n" not in got:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            got += chunk
-    parts = got.split(b" ", 2)
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
 def persona(doc, pid):
@@ -51,7 +38,7 @@ def main():
     own_port = free_port("udp")
     d = Daemon(wd, config={
         "metal": {"token": TOKEN},
-        "ipmi": {"credential_secret": MASTER},
+        "ipmi": {"credential_secret": MASTER, "allow_ipmi15": True},
         "web": {"user": "admin", "password": WEB_PW},
         "personas": [
             {"name": "web1", "hostname": "web-01", "device_id": DEV1},
@@ -99,21 +86,22 @@ def main():
         checks.eq(json.loads(r.body).get("error"), "no such persona", "404 is JSON")
         r = web.get("/personas/no-such-device")
         checks.eq(r.status, 404, "unknown persona page: 404")
-        r = web.request("GET", "/", headers={"X-Big": "x" * 40000})
+        r = web.request("GET", "/", headers={"X-Big": "x" * 40000}, by_mhd=True)
         checks.ok(r.status in (413, 431), "headers larger than the connection's memory: 413/431",
                   r.status)
 
         r = web.request("HEAD", "/api/v1/personas")
         checks.eq((r.status, r.body), (200, b""), "HEAD answers like GET, without a body")
 
-        checks.eq(raw_status(d.web_port, b"GET / HTTP/1.1\r\n\r\n"), 400,
+        # Raw sockets, recorded with the rest (Web.raw) for the secret scan.
+        checks.eq(web.raw(b"GET / HTTP/1.1\r\n\r\n").status, 400,
                   "HTTP/1.1 without a Host header: 400")
-        checks.eq(raw_status(d.web_port, b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"),
+        checks.eq(web.raw(b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n").status,
                   400, "a header line without a colon: 400")
-        checks.eq(raw_status(d.web_port, (
+        checks.eq(web.raw((
             "POST /admin/poll HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
-            "Content-Length: 1000000\r\n\r\n" % basic("admin", WEB_PW)).encode()), 413,
+            "Content-Length: 1000000\r\n\r\n" % basic("admin", WEB_PW)).encode()).status, 413,
             "a declared body over the limit: 413 before it is sent")
 
         checks.start("JSON before any IPMI action")
@@ -186,6 +174,65 @@ def main():
                   [(DEV2, "power on"), (DEV1, "boot pxe persistent")],
                   "/api/v1/events: newest first across personas")
 
+        checks.start("failed logins are audited with their source")
+        # ipmitool (RMCP+) checks our RAKP 2 against its wrong password and
+        # stops without a RAKP 3: the appliance learns of it when the
+        # half-open session times out (HALF_OPEN_TIMEOUT_MS).
+        rc, out = ipmitool(own_port, "admin", "not-" + pw[DEV3][:12], "chassis", "power", "status",
+                           retries=1)
+        checks.ok(rc != 0, "a wrong password does not log in to own1", out)
+
+        def newest_event(dev, prefix):
+            evs = json.loads(web.get("/api/v1/personas/%s" % dev).body)["events"]
+            return evs[0] if evs and evs[0]["what"].startswith(prefix) else None
+        try:
+            ev = wait_until(lambda: newest_event(DEV3, "login failed"), 20,
+                            "own1's failed login in its events")
+        except TimeoutError as e:
+            ev = {}
+            checks.ok(False, str(e))
+        checks.eq(ev.get("what"), "login failed (no RAKP 3: wrong password at the console?)",
+                  "own1's newest event is the failed RMCP+ login")
+        checks.ok(re.fullmatch(r"127\.0\.0\.1:\d+ user admin", ev.get("source", "")),
+                  "it names the source address and user name", ev)
+        checks.ok(ev.get("result", "").startswith("failed"), "its result is a failure", ev)
+        # IPMI v1.5 sends the password's AuthCode in Activate Session: the
+        # appliance sees the wrong password at once.
+        rc, out = ipmitool(d.port, "db1", "not-" + pw[DEV2][:8], "chassis", "power", "status",
+                           interface="lan", retries=1)
+        checks.ok(rc != 0, "a wrong password does not log in to db1 over IPMI v1.5", out)
+        ev = newest_event(DEV2, "login failed") or {}
+        checks.eq(ev.get("what"), "login failed (IPMI v1.5)",
+                  "db1's newest event is the failed v1.5 login")
+        checks.ok(re.fullmatch(r"127\.0\.0\.1:\d+ user db1", ev.get("source", "")),
+                  "it names the source address and user name", ev)
+        checks.ok(ev.get("result", "").startswith("failed"), "its result is a failure", ev)
+        # A console that says so in RAKP 3 (status 0x0F: our RAKP 2 code did
+        # not match its password), as some do instead of going quiet.
+        console = Client(d.port)
+        try:
+            console.login("web1", "wrong-password-web1", suite=17, rakp3_status=0x0F)
+            checks.ok(False, "a RAKP 3 with an error status does not log in")
+        except Refused as e:
+            checks.eq(e.status, 0x0F, "the raw console aborted in RAKP 3")
+        finally:
+            console.close()
+        ev = newest_event(DEV1, "login failed") or {}
+        checks.eq(ev.get("what"), "login failed (console rejected RAKP 2)",
+                  "web1's newest event is the console's refusal")
+        checks.ok(re.fullmatch(r"127\.0\.0\.1:\d+ user web1", ev.get("source", "")),
+                  "it names the source address and user name", ev)
+        checks.eq((ev.get("cc"), ev.get("result")), (0x0F, "failed: 0x0F"),
+                  "with the console's status as a failure")
+        ev_all = json.loads(web.get("/api/v1/events?limit=3").body)["events"]
+        checks.eq([(e["persona"], e["what"]) for e in ev_all],
+                  [(DEV1, "login failed (console rejected RAKP 2)"),
+                   (DEV2, "login failed (IPMI v1.5)"),
+                   (DEV3, "login failed (no RAKP 3: wrong password at the console?)")],
+                  "/api/v1/events lists the failures, newest first")
+        r = web.get("/personas/%s" % DEV3)
+        checks.contains(r.text, "login failed (no RAKP 3", "own1's page lists the failed login")
+
         checks.start("metrics")
         r = web.get("/metrics")
         checks.eq(r.status, 200, "/metrics answers 200")
@@ -202,8 +249,8 @@ def main():
         checks.ok(int(samples.get(boot_key, "0")) >= 1, "set boot options counted", m)
         checks.eq(samples.get('metalbmc_personas{power="on"}'), "2", "two personas on")
         checks.eq(samples.get('metalbmc_personas{power="off"}'), "1", "one persona off")
-        checks.ok(int(samples.get("metalbmc_login_failures_total", "0")) >= 1,
-                  "the unknown user counts as a failed login", m)
+        checks.eq(samples.get("metalbmc_login_failures_total"), "4",
+                  "the unknown user and the three failed logins are counted")
         checks.eq(samples.get("metalbmc_sessions_open"), "0", "no session open now")
         checks.ok(int(samples.get("metalbmc_sessions_opened_total", "0")) >= 4,
                   "four sessions were opened", m)
@@ -324,7 +371,31 @@ def main():
         checks.eq(r.status, 200, "a filter with markup is served")
         checks.ok('"><script>' not in r.text, "the filter value is escaped")
 
+        checks.start("the page's script and style sheet")
+        r = web.get("/static/page.js")
+        checks.eq(r.status, 200, "/static/page.js answers 200")
+        checks.ok((r.header("Content-Type") or "").startswith("text/javascript"),
+                  "as a script", r.header("Content-Type"))
+        checks.contains(r.text, "'use strict'", "it is the page's script")
+        r = web.get("/static/page.css")
+        checks.eq(r.status, 200, "/static/page.css answers 200")
+        checks.ok((r.header("Content-Type") or "").startswith("text/css"),
+                  "as a style sheet", r.header("Content-Type"))
+        checks.ok(len(r.body) > 0, "with a body")
+
+        checks.start("headers and no caching on every answer")
+        n = check_every_response(checks, web.seen)
+        checks.ok(n >= 40, "every answer so far was checked", n)
+        check_authenticated_kinds(checks, web.seen, [
+            ("GET", "/", 200), ("GET", "/personas/", 200), ("GET", "/api/v1/personas", 200),
+            ("GET", "/api/v1/events", 200), ("GET", "/metrics", 200),
+            ("HEAD", "/api/v1/personas", 200), ("POST", "/personas/", 303),
+            ("POST", "/personas/", 200), ("POST", "/personas/", 403),
+            ("GET", "/static/page.js", 200), ("GET", "/no/such/page", 404)])
+
         checks.start("no secret in any response")
+        checks.ok(any(r.raw_socket and r.status == 413 for r in web.seen),
+                  "the raw-socket answers are among those scanned")
         scan_responses(checks, web.seen, secrets, allowed)
 
         checks.start("lock-out after repeated wrong passwords")
@@ -342,6 +413,7 @@ def main():
         checks.eq(r.status, 429, "a locked-out source is refused even with the password")
         r = web.get("/healthz", auth=None)
         checks.eq(r.status, 200, "/healthz still answers")
+        check_every_response(checks, web.seen)
         scan_responses(checks, web.seen, secrets, allowed)
     finally:
         d.check_exit(checks)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import http.client
 import re
+import socket
 import ssl
 
 PW_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -33,10 +34,16 @@ def basic(user, password):
 
 
 class Response:
-    def __init__(self, status, headers, body):
+    def __init__(self, status, headers, body, method=None, path=None, authed=False,
+                 raw_socket=False, by_mhd=False):
         self.status = status
         self.headers = headers          # list of (name, value)
         self.body = body                # bytes
+        self.method = method            # what was asked, for the checks over
+        self.path = path                # every response (check_every_response)
+        self.authed = authed            # sent with the right credentials
+        self.raw_socket = raw_socket    # bytes written by hand (Web.raw)
+        self.by_mhd = by_mhd            # answered by libmicrohttpd itself
 
     def header(self, name):
         for k, v in self.headers:
@@ -68,7 +75,11 @@ class Web:
             self.ctx.check_hostname = False
         self.seen = []                  # every Response, for the secret scan
 
-    def request(self, method, path, body=None, headers=None, auth="default", timeout=15):
+    def request(self, method, path, body=None, headers=None, auth="default", timeout=15,
+                by_mhd=False):
+        """One request on a fresh connection. by_mhd marks a request whose
+        answer libmicrohttpd writes itself (check_every_response skips it:
+        it carries none of the appliance's headers)."""
         if self.tls:
             c = http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.ctx)
         else:
@@ -81,8 +92,50 @@ class Web:
             body = body.encode()
         c.request(method, path, body=body, headers=h)
         r = c.getresponse()
-        resp = Response(r.status, r.getheaders(), r.read())
+        resp = Response(r.status, r.getheaders(), r.read(), method=method, path=path,
+                        authed=bool(a) and tuple(a) == tuple(self.auth or ()), by_mhd=by_mhd)
         c.close()
+        self.seen.append(resp)
+        return resp
+
+    def raw(self, data, timeout=10):
+        """Writes data (bytes, a whole request or a part of one) on a fresh
+        connection and reads the one answer: the status line, headers and
+        as much body as Content-Length says (or until the server closes).
+        The answer is recorded with the others, so the secret scan sees it.
+        Plain HTTP only."""
+        assert not self.tls, "Web.raw speaks plain HTTP"
+        got = b""
+        with socket.create_connection((self.host, self.port), timeout=timeout) as s:
+            s.sendall(data)
+            try:
+                while True:
+                    head, sep, body = got.partition(b"\r\n\r\n")
+                    m = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
+                    if sep and m and len(body) >= int(m.group(1)):
+                        break
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            except (ConnectionResetError, socket.timeout):
+                pass
+        return self.record_raw(got, data)
+
+    def record_raw(self, answer, request=b""):
+        """Records an answer read from a raw socket (status line, headers,
+        body as sent: a chunked body stays chunked) and returns it as a
+        Response; status 0 when nothing parsable came back."""
+        head, _, body = answer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        headers = [tuple(x.strip() for x in l.split(":", 1)) for l in lines[1:] if ":" in l]
+        req_line = request.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+        resp = Response(status, headers, body,
+                        method=req_line[0] if req_line else None,
+                        path=req_line[1] if len(req_line) > 1 else None,
+                        authed=b"\r\nauthorization:" in request.lower(), raw_socket=True)
         self.seen.append(resp)
         return resp
 
@@ -116,8 +169,53 @@ def check_security_headers(checks, resp, what):
         checks.eq(resp.header(name), want, "%s: %s" % (what, name))
 
 
+def check_every_response(checks, responses, tls=False):
+    """The security headers and no caching on every answer the appliance
+    built (docs/web.md, "Headers on every answer"): Cache-Control no-store,
+    no-cache for /static/*, and HSTS over TLS. Answers libmicrohttpd
+    writes itself (to broken HTTP read over raw sockets, or a request a
+    test marked by_mhd, such as headers over its memory) carry none of our
+    headers and are left out; everything else is checked, the refusals
+    too. Returns how many were checked, so a test can assert it saw the
+    kinds of answer it meant to."""
+    checked = 0
+    for i, r in enumerate(responses):
+        if r.raw_socket or r.by_mhd or r.status == 0:
+            continue
+        what = "response %d (%s %s, %d)" % (i, r.method, r.path, r.status)
+        check_security_headers(checks, r, what)
+        static = (r.path or "").startswith("/static/")
+        checks.eq(r.header("Cache-Control"), "no-cache" if static else "no-store",
+                  "%s: Cache-Control" % what)
+        if not static:
+            checks.eq(r.header("Pragma"), "no-cache", "%s: Pragma" % what)
+        if tls:
+            checks.eq(r.header("Strict-Transport-Security"), "max-age=31536000",
+                      "%s: HSTS" % what)
+        checked += 1
+    return checked
+
+
+def check_authenticated_kinds(checks, responses, kinds):
+    """That responses hold each kind of authenticated answer in kinds:
+    (method, path, status); a path ending in "/" (other than "/" itself)
+    matches every path under it, any other path matches exactly (with or
+    without a query)."""
+    def matches(pattern, path):
+        path = path or ""
+        if pattern != "/" and pattern.endswith("/"):
+            return path.startswith(pattern)
+        return path.split("?", 1)[0] == pattern
+    for method, pattern, status in kinds:
+        checks.ok(any(r.authed and not r.raw_socket and r.method == method and
+                      matches(pattern, r.path) and r.status == status for r in responses),
+                  "an authenticated %s %s answered %d is among the answers checked" %
+                  (method, pattern, status))
+
+
 def scan_responses(checks, responses, secrets, allowed=()):
     """No secret in any response, except the given (response, secret) pairs."""
+    checks.ok(len(responses) > 0, "there are responses to scan for secrets")
     for i, r in enumerate(responses):
         raw = r.raw()
         for name, s in secrets.items():
