@@ -11,7 +11,7 @@ build=(build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
 demo=(ipmitool)
 test=(libcmocka-dev freeipmi-tools python3 python3-pyghmi openipmi
       openssh-server openssh-client chromium clang libclang-rt-14-dev
-      libfuzzer-14-dev nodejs npm iproute2 systemd procps)
+      libfuzzer-14-dev nodejs npm iproute2 systemd procps openssl)
 # tests/bench/ipmi_bench.py --callgrind counts instructions under valgrind
 bench=(valgrind)
 

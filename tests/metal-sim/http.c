@@ -427,14 +427,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 }
 
 struct MHD_Daemon *http_start(struct sim *sim, struct listen_addr *addr,
+			      const char *tls_cert, const char *tls_key,
 			      char *err, size_t errlen)
 {
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* The TLS options, or none: one MHD_start_daemon call either way. */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)tls_key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	struct MHD_Daemon *d;
 
 	if (addr->ipv6)
 		flags |= MHD_USE_IPv6;
+	if (tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+	} else {
+		tls[0].option = MHD_OPTION_END;
+	}
 	/* The logger goes first so that MHD's own start-up messages use it. */
 	d = MHD_start_daemon(flags, (uint16_t)addr->port, NULL, NULL, on_request, sim,
 			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sim,
@@ -444,10 +460,12 @@ struct MHD_Daemon *http_start(struct sim *sim, struct listen_addr *addr,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_CONNECTION_LIMIT,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SIM_CONNECTION_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIM_CONNECTION_MEMORY,
+			     MHD_OPTION_ARRAY, tls,
 			     MHD_OPTION_END);
 	if (d == NULL)
-		snprintf(err, errlen, "cannot listen on %s:%u (address in use or not local?)",
-			 addr->host, addr->port);
+		snprintf(err, errlen, "cannot listen on %s:%u (address in use or not local%s?)",
+			 addr->host, addr->port,
+			 tls_cert ? ", or the certificate and key do not match" : "");
 	return d;
 }
 

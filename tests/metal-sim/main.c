@@ -27,6 +27,8 @@ struct options {
 	const char *fixture;
 	const char *port_file;
 	const char *request_log;
+	const char *tls_cert;
+	const char *tls_key;
 	char *token;
 };
 
@@ -40,6 +42,8 @@ static void usage(FILE *out)
 	      "  --fixture FILE          {\"projects\": [{\"id\": UUID, \"devices\": [Device, ...]}]}\n"
 	      "  --port-file FILE        also write the bound port to FILE (atomically)\n"
 	      "  --request-log FILE      append one JSON line per API request\n"
+	      "  --tls-cert FILE         serve https with this PEM certificate (needs --tls-key)\n"
+	      "  --tls-key FILE          the PEM private key for --tls-cert\n"
 	      "  --transition-ms N       time in each intermediate power state (default 2000)\n"
 	      "  --seed N                seed for fault decisions and generated ids (default 1)\n"
 	      "  --fail-rate P           share of API requests answered with --fail-status\n"
@@ -96,7 +100,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct sim *sim)
 	enum { O_LISTEN = 256, O_TOKEN, O_TOKEN_FILE, O_FIXTURE, O_PORT_FILE,
 	       O_REQUEST_LOG, O_TRANSITION, O_SEED, O_FAIL_RATE, O_FAIL_STATUS,
 	       O_FAIL_WINDOW, O_RL_RATE, O_RETRY_AFTER, O_SLOW, O_MALFORMED,
-	       O_TRUNCATE, O_DROP, O_VERBOSE, O_HELP, O_VERSION };
+	       O_TRUNCATE, O_DROP, O_VERBOSE, O_HELP, O_VERSION, O_TLS_CERT,
+	       O_TLS_KEY };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "token", required_argument, NULL, O_TOKEN },
@@ -104,6 +109,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct sim *sim)
 		{ "fixture", required_argument, NULL, O_FIXTURE },
 		{ "port-file", required_argument, NULL, O_PORT_FILE },
 		{ "request-log", required_argument, NULL, O_REQUEST_LOG },
+		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+		{ "tls-key", required_argument, NULL, O_TLS_KEY },
 		{ "transition-ms", required_argument, NULL, O_TRANSITION },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "fail-rate", required_argument, NULL, O_FAIL_RATE },
@@ -142,6 +149,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct sim *sim)
 		case O_FIXTURE: o->fixture = optarg; break;
 		case O_PORT_FILE: o->port_file = optarg; break;
 		case O_REQUEST_LOG: o->request_log = optarg; break;
+		case O_TLS_CERT: o->tls_cert = optarg; break;
+		case O_TLS_KEY: o->tls_key = optarg; break;
 		case O_TRANSITION:
 			if (!read_uint("--transition-ms", optarg, 3600000, &v))
 				return EXIT_USAGE;
@@ -219,7 +228,37 @@ static int parse_args(int argc, char **argv, struct options *o, struct sim *sim)
 		fputs("metal-sim: --fixture FILE is required\n", stderr);
 		return EXIT_USAGE;
 	}
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fputs("metal-sim: --tls-cert and --tls-key go together\n", stderr);
+		return EXIT_USAGE;
+	}
 	return 0;
+}
+
+/* A whole PEM file as a string (MHD takes certificate and key from
+ * memory), or NULL with err set. */
+static char *read_pem(const char *flag, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s %s: %s", flag, path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(SIM_MAX_PEM_BYTES + 1);
+	n = buf ? fread(buf, 1, SIM_MAX_PEM_BYTES + 1, f) : 0;
+	fclose(f);
+	if (buf == NULL || n == 0 || n > SIM_MAX_PEM_BYTES) {
+		snprintf(err, errlen, "%s %s: %s", flag, path,
+			 buf == NULL ? "out of memory" : n == 0 ? "empty or unreadable"
+			 : "larger than 64 KiB");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 static bool write_port_file(const char *path, unsigned port)
@@ -248,6 +287,7 @@ int main(int argc, char **argv)
 	struct options opt = { .listen = "127.0.0.1:0" };
 	struct listen_addr addr;
 	struct MHD_Daemon *daemon = NULL;
+	char *tls_cert = NULL, *tls_key = NULL;
 	bool sync_ready = false;
 	pthread_condattr_t ca;
 	sigset_t sigs;
@@ -288,6 +328,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "metal-sim: %s\n", err);
 		goto out;
 	}
+	if (opt.tls_cert != NULL &&
+	    ((tls_cert = read_pem("--tls-cert", opt.tls_cert, err, sizeof(err))) == NULL ||
+	     (tls_key = read_pem("--tls-key", opt.tls_key, err, sizeof(err))) == NULL)) {
+		fprintf(stderr, "metal-sim: %s\n", err);
+		goto out;
+	}
 
 	pthread_mutex_init(&sim.lock, NULL);
 	pthread_condattr_init(&ca);
@@ -305,7 +351,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	rc = EXIT_FAILURE;
-	daemon = http_start(&sim, &addr, err, sizeof(err));
+	daemon = http_start(&sim, &addr, tls_cert, tls_key, err, sizeof(err));
 	if (daemon == NULL) {
 		fprintf(stderr, "metal-sim: %s\n", err);
 		goto out;
@@ -315,7 +361,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "metal-sim: --port-file %s: %s\n", opt.port_file, strerror(errno));
 		goto out;
 	}
-	printf("metal-sim listening on http://%s:%u/metal/v1\n", addr.host, addr.port);
+	printf("metal-sim listening on %s://%s:%u/metal/v1\n", tls_cert ? "https" : "http",
+	       addr.host, addr.port);
 	fflush(stdout);
 
 	while (sigwait(&sigs, &sig) != 0)
@@ -326,6 +373,10 @@ out:
 		http_stop(&sim, daemon);
 	reqlog_free(&sim.log);
 	store_free(&sim.store);
+	if (tls_key != NULL)
+		explicit_bzero(tls_key, strlen(tls_key));
+	free(tls_key);
+	free(tls_cert);
 	explicit_bzero(opt.token, sim.token_len);
 	free(opt.token);
 	if (sync_ready) {

@@ -36,6 +36,7 @@
 #define SIM_MAX_LOG_ENTRIES   20000           /* request log ring, entries */
 #define SIM_LOG_BODY_MAX      (16u * 1024u)   /* bytes of a body kept per entry */
 #define SIM_LOG_UA_MAX        256u            /* bytes of a User-Agent kept per entry */
+#define SIM_MAX_PEM_BYTES     (64u * 1024u)   /* bytes of a --tls-cert/--tls-key file */
 #define SIM_MAX_QUERY_PARAMS  64              /* query parameters, more → ignored */
 #define SIM_MAX_STEPS         4               /* pending state steps per device */
 #define SIM_TRANSITION_MS_DEFAULT 2000        /* ms per intermediate state */
@@ -358,7 +359,10 @@ bool listen_addr_parse(const char *spec, struct listen_addr *out, char *err,
 /* ---- http.c: the libmicrohttpd glue --------------------------------------- */
 
 struct MHD_Daemon;
+/* tls_cert/tls_key: PEM text to serve https (kept by the caller until
+ * http_stop), or both NULL for plain http. */
 struct MHD_Daemon *http_start(struct sim *sim, struct listen_addr *addr,
+			      const char *tls_cert, const char *tls_key,
 			      char *err, size_t errlen);
 /* Port actually bound (for --listen …:0). */
 unsigned http_bound_port(struct MHD_Daemon *d);

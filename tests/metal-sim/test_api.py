@@ -863,6 +863,50 @@ def check_ipv6(c, args, fixture_path, fixture):
         c.eq(sim.stop(), 0, "IPv6 sim exits 0")
 
 
+def check_tls(c, args, fixture_path, fixture):
+    """--tls-cert/--tls-key: the same API over https (metalbmc's TLS tests
+    point it at a certificate it does not trust, then at one it does)."""
+    import ssl
+    c.start("TLS")
+    cert = os.path.join(args.workdir, "tls-cert.pem")
+    key = os.path.join(args.workdir, "tls-key.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    c.ok(p.returncode == 0, "openssl made a self-signed certificate", p.stdout)
+    rc, _, err = run_sim_expect_fail(args, ["--token", TOKEN, "--fixture", fixture_path,
+                                            "--tls-cert", cert])
+    c.ok(rc == 2 and "--tls-key" in err, "--tls-cert without --tls-key exits 2", err)
+    rc, _, err = run_sim_expect_fail(args, ["--token", TOKEN, "--fixture", fixture_path,
+                                            "--tls-cert", cert, "--tls-key", "/nonexistent/k.pem"])
+    c.ok(rc == 2 and "/nonexistent/k.pem" in err, "an unreadable key exits 2", err)
+    sim = Sim(args.sim, fixture_path, TOKEN, args.workdir, name="tls",
+              args=["--tls-cert", cert, "--tls-key", key])
+    try:
+        c.eq(sim.listen_line, "metal-sim listening on https://127.0.0.1:%d/metal/v1\n" % sim.port,
+             "https in the stdout line")
+        did = fixture["projects"][0]["devices"][0]["id"]
+        conn = http.client.HTTPSConnection("127.0.0.1", sim.port, timeout=10,
+                                           context=ssl.create_default_context(cafile=cert))
+        conn.request("GET", "/metal/v1/devices/%s" % did, headers={"X-Auth-Token": TOKEN})
+        r = conn.getresponse()
+        c.eq((r.status, json.loads(r.read()).get("id")), (200, did), "served over TLS")
+        conn.close()
+        try:
+            conn = http.client.HTTPSConnection("127.0.0.1", sim.port, timeout=10,
+                                               context=ssl.create_default_context())
+            conn.request("GET", "/metal/v1/devices/%s" % did, headers={"X-Auth-Token": TOKEN})
+            c.ok(False, "an untrusted certificate must fail verification", conn.getresponse().status)
+        except ssl.SSLCertVerificationError as e:
+            c.ok("self-signed" in str(e) or "self signed" in str(e),
+                 "a client without the certificate refuses it", str(e))
+        finally:
+            conn.close()
+    finally:
+        c.eq(sim.stop(), 0, "TLS sim exits 0")
+
+
 def check_robustness(c, sim, fixture):
     c.start("robustness")
     did = fixture["projects"][0]["devices"][0]["id"]
@@ -982,6 +1026,7 @@ def main():
     for step in (lambda: check_cli_faults(c, args, fixture_path, fixture),
                  lambda: check_startup_errors(c, args, fixture_path),
                  lambda: check_ipv6(c, args, fixture_path, fixture),
+                 lambda: check_tls(c, args, fixture_path, fixture),
                  lambda: check_scale(c, args)):
         try:
             step()
