@@ -5,10 +5,11 @@ daemon's log lines, which discovery writes for every add and retire).
 Standard library only."""
 
 import json
+import re
 import secrets
 import time
 
-from harness import Daemon, MetalSim, random_password, wait_until
+from harness import Daemon, IpmiShell, MetalSim, random_password, run_metalbmc, wait_until
 
 PROJECT = "5f3a2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
 PROJECT2 = "8d2c6a10-4b1e-4f3a-9c5d-7e8f9a0b1c2d"
@@ -105,6 +106,54 @@ class Pair:
         return wait_until(lambda: (device_id in self.personas()) == present, timeout,
                           "device %s persona %s" % (device_id, "added" if present else "retired"))
 
+    # -- listings, counted from the daemon log -------------------------------
+    # Every completed listing of a project (a poll or a confirming one, ok
+    # or failed) logs one "discovery: project ID: ..." line, after the
+    # persona lines it caused; the log is written by the one loop thread,
+    # in order. So "how many listings did a change take" is read there.
+    @staticmethod
+    def _listing_needle(project):
+        return "discovery: project %s: " % project
+
+    def listings(self, project=PROJECT):
+        """How many listings of project have completed so far."""
+        return self.d.log_count(self._listing_needle(project))
+
+    def listing_of(self, event, since, project=PROJECT):
+        """The number (1 = the first in the log) and the log line of the
+        listing that logged event (the first line holding it after listing
+        number since), or None while there is none yet."""
+        needle = self._listing_needle(project)
+        seen, found = 0, False
+        for line in self.d.read_log().splitlines():
+            if needle in line:
+                seen += 1
+                if found:
+                    return seen, line
+            elif not found and seen >= since and event in line:
+                found = True
+        return None
+
+    def listing_line(self, number, project=PROJECT):
+        needle = self._listing_needle(project)
+        lines = [l for l in self.d.read_log().splitlines() if needle in l]
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    def listings_for(self, change, event, project=PROJECT, safety=60):
+        """Makes change() (a real API call) and returns how many completed
+        listings it took until one logged event, and that listing's number.
+        A listing in flight during the change may have read the page
+        already; the count starts after the change returned (if the event
+        came with a listing that ended while the change was answered, that
+        listing is the one: 1). safety only stops the wait."""
+        before = self.listings(project)
+        change()
+        after = self.listings(project)
+        got = wait_until(lambda: self.listing_of(event, before, project), safety,
+                         "a listing of %s to log %r" % (project, event))
+        number = got[0]
+        return max(1, number - after), number
+
     # -- what metalbmc asked the API, from metal-sim ------------------------
     def api_requests(self, since_seq=0):
         out = self.sim._call("GET", "/_sim/requests?since=%d" % since_seq)[1]
@@ -165,6 +214,36 @@ class Pair:
             sim_log = ""
         ck.ok(len(sim_log) > 0, "metal-sim wrote a log (--verbose)")
         ck.ok(self.token not in sim_log, "API token absent from the metal-sim log")
+
+
+class QuickShell(IpmiShell):
+    """harness.IpmiShell, with ipmitool told to give up on an unanswered
+    request after two tries a second apart (-R 2 -N 1) instead of its
+    default of about 20 s: a test that shows a session stopped answering
+    waits that long per command. (IpmiShell takes no extra arguments.)"""
+
+    def __init__(self, port, user, password, cipher=17, host="127.0.0.1", timeout=30):
+        import subprocess
+        argv = ["ipmitool", "-I", "lanplus", "-H", host, "-p", str(port), "-U", user,
+                "-P", password, "-C", str(cipher), "-R", "2", "-N", "1", "shell"]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.banner = self._read_prompt(timeout)
+
+
+def metalbmc_user_agent():
+    """What metalbmc must send as its User-Agent: metalbmc/<version>, the
+    version as `metalbmc --version` prints it."""
+    rc, out, err = run_metalbmc(["--version"])
+    m = re.match(r"metalbmc (\S+)\n?$", out)
+    assert rc == 0 and m, (rc, out, err)
+    return "metalbmc/" + m.group(1)
+
+
+def missing_once(line):
+    """The number a listing line gives as "N missing once" (0 if none)."""
+    m = re.search(r", (\d+) missing once", line)
+    return int(m.group(1)) if m else 0
 
 
 def last_body(reqs):
