@@ -13,7 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SOURCE, Checks, Daemon, MetalSim, asf_ping, wait_until, workdir  # noqa: E402
-from web_helpers import Web, basic, csrf_token, derived_password  # noqa: E402
+from web_helpers import (Response, Web, basic, check_authenticated_kinds,  # noqa: E402
+                         check_every_response, csrf_token, derived_password, scan_responses)
 
 TOKEN = "e2e-metal-token-web-fleet-1q2w3e"
 WEB_PW = "e2e-web-fleet-pass-Xx1"
@@ -34,7 +35,10 @@ def slow_get(port, path):
     return s
 
 
-def read_all(s):
+def read_all(s, web, path):
+    """Reads a slow_get answer to its end; returns (head, body) with the
+    body de-chunked, and records it with web's answers (so the secret scan
+    sees it whole: a chunk boundary could split a secret)."""
     data = b""
     while True:
         chunk = s.recv(65536)
@@ -53,6 +57,11 @@ def read_all(s):
             out += rest[:n]
             rest = rest[n + 2:]
         body = out
+    lines = head.decode("latin-1").split("\r\n")
+    web.seen.append(Response(int(lines[0].split(" ")[1]),
+                             [tuple(x.strip() for x in l.split(":", 1))
+                              for l in lines[1:] if ":" in l],
+                             body, method="GET", path=path, authed=True, raw_socket=True))
     return head.decode(), body
 
 
@@ -77,6 +86,9 @@ def main():
         "ipmi": {"credential_secret": MASTER},
         "web": {"user": "admin", "password": WEB_PW},
     }, log_level="debug")
+    secrets = {"api token": TOKEN, "web password": WEB_PW, "master secret": MASTER}
+    for dev in devs:
+        secrets["ipmi password of " + dev["id"]] = derived_password(MASTER, dev["id"])
     d.start()
     web = Web(d.web_port, auth=("admin", WEB_PW))
     try:
@@ -109,7 +121,7 @@ def main():
         wait_until(lambda: len(json.loads(web.get("/api/v1/personas").body)["personas"])
                    == DEVICES - GONE, 60, "the deleted devices to be retired")
         checks.ok(asf_ping(d.port), "IPMI answers while the slow clients wait")
-        head, body = read_all(s_json)
+        head, body = read_all(s_json, web, "/api/v1/personas")
         checks.ok(head.startswith("HTTP/1.1 200"), "the slow JSON answer is 200", head)
         try:
             late = json.loads(body)
@@ -120,17 +132,25 @@ def main():
             checks.ok(set(ids) >= set(order) - gone, "every persona still there is listed")
         except ValueError as e:
             checks.ok(False, "the slow JSON answer is valid JSON", "%s: %r" % (e, body[-200:]))
-        head, body = read_all(s_page)
+        head, body = read_all(s_page, web, "/")
         text = body.decode("utf-8", "replace")
         checks.ok(text.rstrip().endswith("</html>"), "the slow page is complete")
         rows = text.count('<tr class="persona')
         checks.ok(DEVICES - GONE <= rows <= DEVICES, "with the rows alive when rendered", rows)
         checks.ok(d.alive(), "metalbmc is still running")
+
+        checks.start("headers and no secret in any answer")
+        check_every_response(checks, web.seen)
+        check_authenticated_kinds(checks, web.seen, [
+            ("GET", "/", 200), ("GET", "/api/v1/personas", 200), ("GET", "/personas/", 200),
+            ("POST", "/admin/poll", 303)])
+        checks.eq(sum(1 for r in web.seen if r.raw_socket), 2,
+                  "the two slow answers are among those scanned")
+        scan_responses(checks, web.seen, secrets)
     finally:
         d.check_exit(checks)
         sim.stop()
-        d.scan_for_secrets(checks, [TOKEN, WEB_PW, MASTER] +
-                           [derived_password(MASTER, dev["id"]) for dev in devs])
+        d.scan_for_secrets(checks, list(secrets.values()))
     return checks.finish()
 
 
