@@ -4,13 +4,15 @@ the filter box works, an admin form works through the browser (form token
 and Origin), the page reads well with JavaScript off, and Chromium reports
 no Content-Security-Policy violation, script error or dialog."""
 
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser  # noqa: E402
-from harness import Checks, Daemon, ipmitool, wait_until, workdir  # noqa: E402
-from web_helpers import derived_password  # noqa: E402
+from harness import Checks, Daemon, IpmiShell, free_port, ipmitool, wait_until, workdir  # noqa: E402
+from web_helpers import (ROW_STATE, Web, check_every_response, derived_password,  # noqa: E402
+                         rows_vs_api, scan_responses)
 
 MASTER = "e2e-master-secret-web-browser-987654"
 WEB_PW = "e2e-web-browser-pass-Qm3"
@@ -19,36 +21,44 @@ DEVS = {
     "web2": ("7a000000-0000-4000-8000-0000000000b2", "web-02"),
     "db1": ("7a000000-0000-4000-8000-0000000000b3", "db-01"),
     "evil": ("7a000000-0000-4000-8000-0000000000b4", "x<img src=x onerror=alert(1)>"),
+    "own1": ("7a000000-0000-4000-8000-0000000000b5", "lab-01"),   # on its own port
 }
-
-ROW_STATE = """(() => {
-  const out = {};
-  for (const tr of document.querySelectorAll('#personas tbody tr[data-id]')) {
-    const cell = c => tr.querySelector('td[data-col="' + c + '"]');
-    out[tr.dataset.id] = {
-      host: cell('host').querySelector('a').textContent,
-      power: cell('power').textContent.trim(),
-      last: cell('last').textContent.trim(),
-      hidden: tr.hidden,
-    };
-  }
-  return out;
-})()"""
-
 
 def main():
     checks = Checks("web_browser")
     wd = workdir("web_browser")
+    own_port = free_port("udp")
     d = Daemon(wd, config={
         "ipmi": {"credential_secret": MASTER},
         "web": {"user": "admin", "password": WEB_PW},
         "personas": [{"name": n, "device_id": dev, "hostname": h,
-                      **({"power": "off"} if n == "db1" else {})}
+                      **({"power": "off"} if n == "db1" else {}),
+                      **({"port": own_port} if n == "own1" else {})}
                      for n, (dev, h) in DEVS.items()],
     })
     d.start()
     base = "http://127.0.0.1:%d" % d.web_port
-    web1 = DEVS["web1"][0]
+    web1, web2, own1 = DEVS["web1"][0], DEVS["web2"][0], DEVS["own1"][0]
+    web = Web(d.web_port, auth=("admin", WEB_PW))
+    shell = None
+
+    def api():
+        return json.loads(web.get("/api/v1/personas").body)
+
+    def same_as_api(page, what):
+        """Every column of every row equals the JSON API's persona (polled:
+        the script refreshes on its own clock)."""
+        last = {}
+
+        def same():
+            page.pump()
+            last["diff"] = rows_vs_api(page.eval(ROW_STATE), api())
+            return not last["diff"]
+        try:
+            wait_until(same, 20, what)
+            checks.ok(True, what)
+        except TimeoutError:
+            checks.ok(False, what, last.get("diff"))
     try:
         with Browser(wd) as b:
             page = b.new_page()
@@ -76,7 +86,15 @@ def main():
             checks.eq(page.eval("document.querySelectorAll('#personas img').length"), 0,
                       "and still no element")
 
+            checks.start("every column as the JSON API has it, before any change")
+            checks.eq(rows_vs_api(page.eval(ROW_STATE), api()), {},
+                      "every row shows its persona exactly as /api/v1/personas")
+
             checks.start("an ipmitool power change appears without a reload")
+            # An open session on web2, for the sessions column.
+            shell = IpmiShell(d.port, "web2", derived_password(MASTER, web2))
+            checks.ok(shell.opened, "an ipmitool shell holds a session to web2",
+                      shell.last_output)
             page.eval("window.__sameDocument = 'yes'")
             loads_before = sum(1 for e in page.events if e["method"] == "Page.loadEventFired")
             rc, out = ipmitool(d.port, "web1", derived_password(MASTER, web1),
@@ -96,6 +114,20 @@ def main():
             page.pump()
             checks.eq(sum(1 for e in page.events if e["method"] == "Page.loadEventFired"),
                       loads_before, "no load event since")
+
+            checks.start("every column as the JSON API has it (JavaScript on)")
+            same_as_api(page, "after the script's refresh every row shows its persona "
+                              "exactly as /api/v1/personas")
+            rows = page.eval(ROW_STATE)
+            checks.eq(page.eval("document.querySelectorAll('#personas tr[data-sig]').length"),
+                      len(DEVS), "the rows compared are the ones page.js rebuilt")
+            checks.eq(rows[web2]["sessions"], "1", "web2's open session is counted")
+            checks.eq(rows[own1]["reach"], "127.0.0.1:%d" % own_port, "own1's own port")
+            checks.eq(rows[own1]["reach_sub"], "user admin · own port",
+                      "own1's user name and kind of reach")
+            checks.eq((rows[web1]["last_what"], (rows[web1]["last_badge"] or [None])[0]),
+                      ("power off", "ok"), "web1's last action and result")
+            checks.eq(rows[web1]["backend"], "local", "config personas are served locally")
 
             checks.start("filter box")
             page.eval("(() => { const q = document.getElementById('q'); q.value = 'db-0';"
@@ -166,7 +198,25 @@ def main():
             checks.eq(rows[web1]["power"], "off", "and shows the current power state")
             checks.ok(plain.eval("document.getElementById('updated').textContent")
                       .startswith("as of "), "no script ran: the server's time stamp stays")
+            doc = api()
+            doc["personas"] = [p for p in doc["personas"] if p["id"] in rows]
+            checks.eq(rows_vs_api(rows, doc), {}, "the filtered rows match the API")
+            plain.navigate(base + "/")
+            rows = plain.eval(ROW_STATE)
+            checks.eq(rows_vs_api(rows, api()), {},
+                      "with JavaScript off every row shows its persona exactly as the API")
+            checks.eq(plain.eval("document.querySelectorAll('#personas tr[data-sig]').length"),
+                      0, "rendered by the server alone")
+            checks.eq(rows[web1]["disabled"], ["disabled", "badge off"],
+                      "web1 carries the disabled badge")
+            checks.eq(rows[web2]["sessions"], "1", "web2's open session is counted")
+        check_every_response(checks, web.seen)
+        scan_responses(checks, web.seen, {"web password": WEB_PW, "master secret": MASTER,
+                                          **{"ipmi password " + n: derived_password(MASTER, dev)
+                                             for n, (dev, _) in DEVS.items()}})
     finally:
+        if shell:
+            shell.close()
         d.check_exit(checks)
     d.scan_for_secrets(checks, [MASTER, WEB_PW] + [derived_password(MASTER, dev)
                                                    for dev, _ in DEVS.values()])

@@ -251,3 +251,89 @@ def scan_responses(checks, responses, secrets, allowed=()):
             checks.ok(name not in found, "secret %s absent from response %d (status %d)" %
                       (name, i, r.status),
                       "a secret of length %d appears in a response" % len(s))
+
+
+# Every column of every row of the personas table, as the browser renders
+# it (evaluate in a page): the same for the server's HTML and for the rows
+# page.js rebuilds, so expected_row() describes both.
+ROW_STATE = """(() => {
+  const out = {};
+  const text = e => e ? e.textContent.trim() : null;
+  const own = e => Array.from(e.childNodes).filter(n => n.nodeType === 3)
+                        .map(n => n.textContent).join('').trim();
+  const badge = e => { const b = e && e.querySelector('.badge');
+                       return b ? [b.textContent, b.className] : null; };
+  for (const tr of document.querySelectorAll('#personas tbody tr[data-id]')) {
+    const cell = c => tr.querySelector('td[data-col="' + c + '"]');
+    const host = cell('host'), loc = cell('location'), reach = cell('reach'),
+          last = cell('last');
+    out[tr.dataset.id] = {
+      host: text(host.querySelector('a')),
+      href: host.querySelector('a').getAttribute('href'),
+      short_id: text(host.querySelector('.sub')),
+      disabled: badge(host),
+      device: text(cell('device')),
+      metro: own(loc),
+      facility: text(loc.querySelector('.sub')),
+      state: badge(cell('state')),
+      power: text(cell('power')),
+      power_badge: badge(cell('power')),
+      reach: text(reach.querySelector('code')),
+      reach_user: text(reach.querySelector('.sub code')),
+      reach_sub: text(reach.querySelector('.sub')),
+      backend: text(cell('backend')),
+      boot: text(cell('boot')),
+      sessions: text(cell('sessions')),
+      last: text(last),
+      last_what: own(last),
+      last_sub: text(last.querySelector('.sub')),
+      last_badge: badge(last),
+      hidden: tr.hidden,
+    };
+  }
+  return out;
+})()"""
+
+
+def expected_row(p):
+    """What ROW_STATE must read for persona p as /api/v1/personas gives it
+    (every column docs/web.md lists; 'hidden' is the filter's, left out)."""
+    r, la = p["reach"], p["last_action"]
+    addr = "[%s]" % r["host"] if ":" in r["host"] else r["host"]
+    reach_sub = "user " + r["user"]
+    if r["kind"] != "shared":
+        reach_sub += " · " + ("own port" if r["kind"] == "own_port" else "own address")
+    power = "changing" if p["power_transition"] else p["power"]
+    row = {
+        "host": p["hostname"] or p["id"], "href": p["url"], "short_id": p["short_id"],
+        "disabled": None if p["enabled"] else ["disabled", "badge off"],
+        "device": p["id"], "metro": p["metro"] or "-", "facility": p["facility"],
+        "state": [p["metal_state"] or "unknown", "badge " + p["state_class"]],
+        "power": power, "power_badge": [power, "badge " + p["power_class"]],
+        "reach": "%s:%d" % (addr, r["port"]), "reach_user": r["user"], "reach_sub": reach_sub,
+        "backend": p["backend"], "boot": p["boot"]["label"], "sessions": str(p["sessions"]),
+    }
+    if la:
+        sub = la["display_time"] + " " + la["result"]
+        row.update(last=la["what"] + sub, last_what=la["what"], last_sub=sub,
+                   last_badge=[la["result"], "badge " + ("bad" if la["cc"] else "ok")])
+    else:
+        row.update(last="none yet", last_what="", last_sub="none yet", last_badge=None)
+    return row
+
+
+def rows_vs_api(rows, doc):
+    """The differences between the table's rows (ROW_STATE) and the JSON
+    list: {device: {column: (shown, api)}}; {} when every row shows its
+    persona exactly and there is one row per persona."""
+    diff = {}
+    want = {p["id"]: expected_row(p) for p in doc["personas"]}
+    for dev in set(rows) | set(want):
+        got, exp = rows.get(dev), want.get(dev)
+        if got is None or exp is None:
+            diff[dev] = {"row": (got is not None, exp is not None)}
+            continue
+        cols = {k: (got.get(k), v) for k, v in exp.items() if got.get(k) != v}
+        if cols:
+            diff[dev] = cols
+    return diff
