@@ -10,13 +10,16 @@ how docs/screenshot.png is made)."""
 
 import json
 import os
+import re
 import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser  # noqa: E402
 from harness import SOURCE, Checks, Daemon, MetalSim, ipmitool, wait_until, workdir  # noqa: E402
-from web_helpers import Web, csrf_token, derived_password, scan_responses  # noqa: E402
+from web_helpers import (ROW_STATE, Web, check_authenticated_kinds,  # noqa: E402
+                         check_every_response, csrf_token, derived_password, rows_vs_api,
+                         scan_responses)
 
 TOKEN = "e2e-metal-token-web-metal-7f3k2"
 MASTER = "e2e-master-secret-web-metal-4444aaaa"
@@ -109,6 +112,24 @@ def main():
                       "the header shows the project's poll as ok")
             checks.eq(tab.eval("document.querySelector('#api .badge').textContent"), "healthy",
                       "the header shows the API as healthy")
+            diff = {}
+
+            def rows_match():
+                tab.pump()
+                diff["last"] = rows_vs_api(tab.eval(ROW_STATE), api())
+                return not diff["last"]
+            try:
+                wait_until(rows_match, 20, "the rows to match the API")
+                checks.ok(True, "every column of every row equals the JSON API's persona")
+            except TimeoutError:
+                checks.ok(False, "every column of every row equals the JSON API's persona",
+                          diff.get("last"))
+            rows = tab.eval(ROW_STATE)
+            dv = tagged[active]
+            checks.eq((rows[active]["metro"], rows[active]["facility"], rows[active]["state"],
+                       rows[active]["backend"]),
+                      (dv["metro"]["code"], dv["facility"]["code"], ["active", "badge ok"],
+                       "metal"), "a discovered row shows metro, facility, state and backend")
             tab.eval("window.__same = 1")
             row_power = ("document.querySelector('#personas tr[data-id=\"%s\"] "
                          "td[data-col=power]').textContent" % active)
@@ -152,6 +173,33 @@ def main():
         checks.eq(samples.get("metalbmc_personas_discovered"), str(len(tagged)),
                   "discovered personas")
 
+        checks.start("a power action the Metal API refuses")
+        # Every API request answered 403 (the token may not do this): the
+        # console gets 0xD4 and the persona shows the failure.
+        sim.faults({"fail_rate": 1.0, "fail_status": 403})
+        rc, out = ipmitool(d.port, tagged[active]["short_id"], derived_password(MASTER, active),
+                           "chassis", "power", "on", retries=1, timeout=60)
+        checks.ok(rc != 0 and "Insufficient privilege" in out,
+                  "ipmitool power on fails with insufficient privilege", out)
+        sim.faults({"reset": True})
+        one = json.loads(web.get("/api/v1/personas/%s" % active).body)
+        la = one["last_action"] or {}
+        checks.eq((la.get("what"), la.get("cc"), la.get("result")),
+                  ("power on", 0xD4, "failed: 0xD4 insufficient privilege"),
+                  "the persona's last action is the refused power on")
+        ev = one["events"][0] if one["events"] else {}
+        checks.eq((ev.get("what"), ev.get("cc"), ev.get("result")),
+                  ("power on", 0xD4, "failed: 0xD4 insufficient privilege"),
+                  "its newest event records the refusal")
+        checks.ok(re.fullmatch(r"127\.0\.0\.1:\d+ user %s" % tagged[active]["short_id"],
+                               ev.get("source", "")), "with the console's address and user", ev)
+        page = web.get("/personas/%s" % active).text
+        checks.contains(page, "failed: 0xD4 insufficient privilege",
+                        "the persona page shows the failure")
+        m = web.get("/metrics").text
+        checks.ok(re.search(r'^metalbmc_metal_api_requests_total\{status="4xx"\} [1-9]', m, re.M),
+                  "the refusal is counted as a 4xx Metal API answer", m)
+
         checks.start("failing polls")
         sim.faults({"fail_rate": 1.0, "fail_status": 503})
 
@@ -171,6 +219,10 @@ def main():
         wait_until(lambda: web.get("/healthz", auth=None).status == 200, 90,
                    "/healthz to recover")
         checks.ok(True, "/healthz recovers with the API")
+        check_every_response(checks, web.seen)
+        check_authenticated_kinds(checks, web.seen, [
+            ("GET", "/", 200), ("GET", "/api/v1/personas", 200), ("GET", "/personas/", 200),
+            ("GET", "/metrics", 200), ("POST", "/admin/poll", 303)])
         scan_responses(checks, web.seen, secrets)
     finally:
         d.check_exit(checks)
