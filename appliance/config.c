@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -83,6 +84,9 @@ static const struct key keys[] = {
 };
 
 #undef F
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= CONFIG_MAX_KEYS, "config.h: CONFIG_MAX_KEYS is too small");
 
 void config_defaults(struct config *c)
 {
@@ -397,6 +401,41 @@ static void report(struct origin *o, const char *key, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', o->err);
 	o->errors++;
+}
+
+static void note_origin(struct config *c, const struct key *k, const struct origin *o,
+                        const char *name)
+{
+	size_t i = (size_t)(k - keys);
+
+	if (o->file)
+		snprintf(c->origin[i], sizeof(c->origin[i]), "%s:%d: %s", o->file, o->line, name);
+	else
+		snprintf(c->origin[i], sizeof(c->origin[i]), "environment: %s", name);
+	c->origin_seq[i] = ++c->origin_next;
+}
+
+/*
+ * Where the value of the field behind key name came from, for a message
+ * written after loading: the key (or its _file twin, whichever was applied
+ * last) with its file and line or its environment variable; "config: name"
+ * for a default.
+ */
+static const char *origin_of(const struct config *c, const char *name, char *buf, size_t cap)
+{
+	const struct key *k = NULL, *best = NULL;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].path, name) == 0)
+			k = &keys[i];
+	for (size_t i = 0; k && i < NKEYS; i++)
+		if (keys[i].off == k->off && keys[i].type != K_PORTRANGE && c->origin[i][0] &&
+		    (!best || c->origin_seq[i] > c->origin_seq[best - keys]))
+			best = &keys[i];
+	if (best)
+		return c->origin[best - keys];
+	snprintf(buf, cap, "config: %s", name);
+	return buf;
 }
 
 /* Never echo the value of a secret key in a message. */
@@ -765,7 +804,8 @@ static void load_section(struct config *c, yaml_document_t *doc, const char *sec
 		if (vn->type == YAML_SEQUENCE_NODE && !list_items_valid(doc, key, path, vn, o))
 			continue;
 		o->line = (int)vn->start_mark.line + 1;
-		apply(c, key, path, text, o);
+		if (apply(c, key, path, text, o) == 0)
+			note_origin(c, key, o, path);
 		secret_wipe(text, sizeof(text));
 	}
 }
@@ -897,37 +937,55 @@ static bool is_loopback_url(const char *url)
 	return *end == 0 || *end == ':' || *end == '/';
 }
 
+/* A file the daemon reads at start-up (before dropping privileges). */
+static int check_readable(const struct config *c, const char *key, const char *path,
+                          FILE *err)
+{
+	char buf[64];
+
+	if (!path[0] || access(path, R_OK) == 0)
+		return 0;
+	fprintf(err, "%s: %s: %s\n", origin_of(c, key, buf, sizeof(buf)), path, strerror(errno));
+	return 1;
+}
+
 static int validate(struct config *c, FILE *err)
 {
 	int errors = 0;
+	char b[64];
 
 	if (strncmp(c->api_url, "https://", 8) != 0 && !is_loopback_url(c->api_url)) {
-		fprintf(err, "config: metal.api_url: plain http is allowed only to a "
-		             "loopback address (the emulator); use https\n");
+		fprintf(err, "%s: plain http is allowed only to a loopback address (the "
+		             "emulator); use https\n", origin_of(c, "metal.api_url", b, sizeof(b)));
 		errors++;
 	}
 	for (size_t i = 0; i < c->cipher_suite_count; i++)
 		if (c->cipher_suites[i] == 0 && !c->allow_cipher_zero) {
-			fprintf(err, "config: ipmi.cipher_suites: suite 0 (no "
-			             "authentication) needs ipmi.allow_cipher_zero: true\n");
+			fprintf(err, "%s: suite 0 (no authentication) needs ipmi.allow_cipher_zero: "
+			             "true\n", origin_of(c, "ipmi.cipher_suites", b, sizeof(b)));
 			errors++;
 		}
 	if (c->ipmi_user[0] == 0) {
-		fprintf(err, "config: ipmi.user: must not be empty\n");
+		fprintf(err, "%s: must not be empty\n", origin_of(c, "ipmi.user", b, sizeof(b)));
 		errors++;
 	}
 	if (secret_present(&c->ipmi_password) && c->ipmi_password.len > MAX_PASSWORD) {
-		fprintf(err, "config: ipmi.password: longer than %d bytes (IPMI v2.0 limit)\n",
-		        MAX_PASSWORD);
+		fprintf(err, "%s: longer than %d bytes (IPMI v2.0 limit)\n",
+		        origin_of(c, "ipmi.password", b, sizeof(b)), MAX_PASSWORD);
 		errors++;
 	}
 	if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0)) {
-		fprintf(err, "config: web.tls_cert and web.tls_key go together\n");
+		fprintf(err, "%s: web.tls_cert and web.tls_key go together\n",
+		        origin_of(c, c->tls_cert[0] ? "web.tls_cert" : "web.tls_key", b, sizeof(b)));
 		errors++;
 	}
+	errors += check_readable(c, "web.tls_cert", c->tls_cert, err);
+	errors += check_readable(c, "web.tls_key", c->tls_key, err);
+	errors += check_readable(c, "metal.ca_file", c->ca_file, err);
 	if (c->project_count && !secret_present(&c->token)) {
-		fprintf(err, "config: metal.token: METAL_PROJECT_ID is set but no API "
-		             "token (METAL_AUTH_TOKEN or METAL_AUTH_TOKEN_FILE)\n");
+		fprintf(err, "%s: a project to poll, but no API token (metal.token, "
+		             "METAL_AUTH_TOKEN or METAL_AUTH_TOKEN_FILE)\n",
+		        origin_of(c, "metal.project_ids", b, sizeof(b)));
 		errors++;
 	}
 	for (size_t i = 0; i < c->persona_count; i++)
@@ -953,8 +1011,8 @@ int config_load(struct config *c, const char *path, FILE *err)
 	 * plain sibling in the table, so the file form wins when both are set. */
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		char *v = keys[i].env ? getenv(keys[i].env) : NULL;
-		if (v && *v)
-			apply(c, &keys[i], keys[i].env, v, &o);
+		if (v && *v && apply(c, &keys[i], keys[i].env, v, &o) == 0)
+			note_origin(c, &keys[i], &o, keys[i].env);
 		if (v && keys[i].type == K_SECRET) {
 			/* The secret now lives in its own buffer: scrub the
 			 * environment's copy, so no child process inherits it and

@@ -45,6 +45,8 @@ struct config_persona {
 	struct cidr_list allowed_sources; /* empty: any source the global list allows */
 };
 
+#define CONFIG_MAX_KEYS 48 /* entries in config.c's key table */
+
 struct config {
 	char path[512];                   /* file read, "" if none */
 
@@ -93,6 +95,13 @@ struct config {
 
 	struct config_persona personas[64];
 	size_t persona_count;
+
+	/* Where each key got its value ("FILE:LINE: key" or "environment:
+	 * VAR"; "" at its default), so that a check made once everything is
+	 * read (a cross-key rule, a file that must exist) names it too. */
+	char origin[CONFIG_MAX_KEYS][576];
+	unsigned origin_seq[CONFIG_MAX_KEYS]; /* order applied: the later wins */
+	unsigned origin_next;
 };
 
 /* Defaults of DESIGN.md. */

@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 	log_set_level(level_arg ? lvl : app.cfg.log_level);
 
 	if (appliance_start(&app) < 0) {
+		/* The reason is the line logged just before. */
+		log_error("metalbmc: not starting (the reason is above)");
 		appliance_free(&app);
 		return 1;
 	}

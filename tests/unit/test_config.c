@@ -242,6 +242,48 @@ static void test_secret_files(void **state)
 	config_free(&c);
 }
 
+static void test_late_checks_name_file_line_or_variable(void **state)
+{
+	struct config c;
+	char *err, want[700];
+	(void)state;
+	/* A rule checked once everything is read still names the file and
+	 * line, or the environment variable, that set the value. */
+	const char *cfg = write_file("late.yaml", "metal:\n  api_url: http://10.0.0.1/metal/v1\n"
+	                             "web:\n  tls_cert: /nonexistent/cert.pem\n"
+	                             "  tls_key: /nonexistent/key.pem\n", 0600);
+	assert_int_equal(load(&c, cfg, &err), -1);
+	snprintf(want, sizeof(want), "%s:2: metal.api_url: plain http is allowed only", cfg);
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "%s:4: web.tls_cert: /nonexistent/cert.pem: No such file", cfg);
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "%s:5: web.tls_key: /nonexistent/key.pem: No such file", cfg);
+	assert_non_null(strstr(err, want));
+	free(err);
+	config_free(&c);
+	/* the environment over the file: the variable is named */
+	setenv("METAL_API_URL", "http://192.0.2.1/metal/v1", 1);
+	setenv("METALBMC_CA_FILE", "/nonexistent/ca.pem", 1);
+	setenv("METALBMC_CIPHER_SUITES", "0,17", 1);
+	assert_int_equal(load(&c, NULL, &err), -1);
+	assert_non_null(strstr(err, "environment: METAL_API_URL: plain http is allowed only"));
+	assert_non_null(strstr(err, "environment: METALBMC_CA_FILE: /nonexistent/ca.pem: No such"));
+	assert_non_null(strstr(err, "environment: METALBMC_CIPHER_SUITES: suite 0"));
+	unsetenv("METAL_API_URL");
+	unsetenv("METALBMC_CA_FILE");
+	unsetenv("METALBMC_CIPHER_SUITES");
+	free(err);
+	config_free(&c);
+	/* a project without a token names where the project came from */
+	setenv("METAL_PROJECT_ID", "ca73364c-0000-4000-8000-000000000001", 1);
+	assert_int_equal(load(&c, NULL, &err), -1);
+	assert_non_null(strstr(err, "environment: METAL_PROJECT_ID: a project to poll, but no "
+	                            "API token"));
+	unsetenv("METAL_PROJECT_ID");
+	free(err);
+	config_free(&c);
+}
+
 static void test_secrets_never_echoed(void **state)
 {
 	struct config c;
@@ -249,7 +291,8 @@ static void test_secrets_never_echoed(void **state)
 	/* a password too long for IPMI: the message must not contain it */
 	setenv("METALBMC_IPMI_PASSWORD", "this-password-is-way-too-long-for-ipmi", 1);
 	assert_int_equal(load(&c, NULL, &err), -1);
-	assert_non_null(strstr(err, "ipmi.password: longer than 20 bytes"));
+	/* named by where it came from: the environment variable */
+	assert_non_null(strstr(err, "environment: METALBMC_IPMI_PASSWORD: longer than 20 bytes"));
 	assert_null(strstr(err, "way-too-long"));
 	free(err);
 	config_free(&c);
@@ -392,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_personas),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_late_checks_name_file_line_or_variable),
 		cmocka_unit_test(test_secrets_never_echoed),
 		cmocka_unit_test(test_print_redacts),
 		cmocka_unit_test(test_persona_allowed_sources),
