@@ -481,7 +481,8 @@ static int apply(struct config *c, const struct key *k, const char *name,
 		return 0;
 	case K_BOOL:
 		if (parse_bool(value, field) < 0) {
-			report(o, name, "'%s' is not a boolean (true/false)", value);
+			report(o, name, "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
+			       value);
 			return -1;
 		}
 		return 0;
@@ -999,6 +1000,28 @@ static int validate(struct config *c, FILE *err)
 	return errors ? -1 : 0;
 }
 
+extern char **environ;
+
+/* A METALBMC_* variable that is not ours is most likely a typo
+ * (METALBMC_POLL_INTERVALL): say so, without its value, and go on. */
+static void warn_unknown_variables(FILE *err)
+{
+	for (char **e = environ; e && *e; e++) {
+		size_t n = strcspn(*e, "=");
+		bool known = false;
+
+		if (strncmp(*e, "METALBMC_", 9) != 0 || strncmp(*e, "METALBMC_DEMO_", 14) == 0 ||
+		    (n == 15 && strncmp(*e, "METALBMC_CONFIG", n) == 0))
+			continue;
+		for (size_t i = 0; i < NKEYS && !known; i++)
+			known = keys[i].env && strlen(keys[i].env) == n &&
+			        strncmp(keys[i].env, *e, n) == 0;
+		if (!known)
+			fprintf(err, "environment: %.*s: not a metalbmc setting, ignored "
+			             "(docs/configuration.md lists them)\n", (int)n, *e);
+	}
+}
+
 int config_load(struct config *c, const char *path, FILE *err)
 {
 	struct origin o = { .err = err, .file = NULL };
@@ -1021,6 +1044,7 @@ int config_load(struct config *c, const char *path, FILE *err)
 			unsetenv(keys[i].env);
 		}
 	}
+	warn_unknown_variables(err);
 	if (o.errors)
 		return -1;
 	return validate(c, err);
@@ -1086,7 +1110,10 @@ void config_print(const struct config *c, FILE *out)
 	print_secret(out, "password", &c->web_password);
 	if (c->tls_cert[0])
 		fprintf(out, "  tls_cert: %s\n  tls_key: %s\n", c->tls_cert, c->tls_key);
-	fprintf(out, "user: \"%s\"\n", c->user);
+	if (c->user[0])
+		fprintf(out, "user: \"%s\"\n", c->user);
+	else
+		fprintf(out, "user: \"\"  # metalbmc when that user exists, else nobody\n");
 	fprintf(out, "state_dir: %s\nlog_level: %s\n", c->state_dir,
 	        log_level_name(c->log_level));
 	if (c->persona_count) {

@@ -284,6 +284,24 @@ static void test_late_checks_name_file_line_or_variable(void **state)
 	config_free(&c);
 }
 
+static void test_unknown_variable_is_named_not_fatal(void **state)
+{
+	struct config c;
+	char *err;
+	(void)state;
+	setenv("METALBMC_POLL_INTERVALL", "value-not-to-echo", 1);
+	setenv("METALBMC_DEMO_PORT", "6230", 1); /* images/demo's own: not reported */
+	assert_int_equal(load(&c, NULL, &err), 0);
+	assert_non_null(strstr(err, "environment: METALBMC_POLL_INTERVALL: not a metalbmc "
+	                            "setting, ignored"));
+	assert_null(strstr(err, "value-not-to-echo"));
+	assert_null(strstr(err, "METALBMC_DEMO_PORT"));
+	unsetenv("METALBMC_POLL_INTERVALL");
+	unsetenv("METALBMC_DEMO_PORT");
+	free(err);
+	config_free(&c);
+}
+
 static void test_secrets_never_echoed(void **state)
 {
 	struct config c;
@@ -436,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_secret_files),
 		cmocka_unit_test(test_late_checks_name_file_line_or_variable),
+		cmocka_unit_test(test_unknown_variable_is_named_not_fatal),
 		cmocka_unit_test(test_secrets_never_echoed),
 		cmocka_unit_test(test_print_redacts),
 		cmocka_unit_test(test_persona_allowed_sources),
