@@ -202,6 +202,16 @@ int rakp_message1(struct engine *e, const struct engine_peer *from,
 	bool repeat = s->state == SESS_RAKP2 && s->role == role &&
 	              s->user_len == ulen && memcmp(s->user, name, ulen) == 0 &&
 	              secret_ct_equal(s->console_rand, rm, sizeof(rm));
+	/* A different RAKP 1 on a session already at RAKP 2 asks for a fresh
+	 * RAKP 2 (two HMACs): it spends a setup token like an Open Session, so
+	 * one session cannot be turned into an unthrottled hash generator,
+	 * nor used by a source that has been locked out since. */
+	if (s->state == SESS_RAKP2 && !repeat &&
+	    throttle_setup(e->throttle, (const struct sockaddr *)&from->addr, e->now) !=
+	            THROTTLE_OK) {
+		e->stats.dropped_throttled++;
+		return -1;
+	}
 	struct persona *p = ulen ? engine_lookup_user(e, from, name, ulen) : NULL;
 	if (!p || (s->persona && s->persona != p)) {
 		engine_login_failed(e, &from->addr);

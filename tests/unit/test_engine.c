@@ -905,6 +905,40 @@ static void test_setup_rate_limit(void **state)
 	assert_true(f->w.e.stats.dropped_throttled >= sent - f->w.cfg.setup_burst);
 }
 
+/* A new RAKP 1 on a session at RAKP 2 costs a setup token (a retry, the
+ * same RAKP 1 again, does not): one session is not an unthrottled source
+ * of RAKP 2 hashes. */
+static void test_fresh_rakp1_spends_a_setup_token(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pkt[256];
+	size_t n = tc_build_open(&f->c, PRIV_ADMIN, pkt, sizeof(pkt));
+	assert_true(tc_send(&f->c, pkt, n) >= 28);
+	f->c.bmc_sid = (uint32_t)f->c.rsp[24] | (uint32_t)f->c.rsp[25] << 8 |
+	               (uint32_t)f->c.rsp[26] << 16 | (uint32_t)f->c.rsp[27] << 24;
+	tc_rand(f->c.rm, sizeof(f->c.rm));
+	n = tc_build_rakp1(&f->c, pkt, sizeof(pkt));
+	assert_true(tc_send(&f->c, pkt, n) > 0);
+	assert_int_equal(f->c.rsp[17], RMCPP_OK);
+	/* spend the rest of the source's burst */
+	uint8_t last_ok[256];
+	size_t last_n = 0;
+	unsigned answered = 1;
+	for (unsigned i = 0; i < f->w.cfg.setup_burst + 10; i++) {
+		tc_rand(f->c.rm, sizeof(f->c.rm));
+		n = tc_build_rakp1(&f->c, pkt, sizeof(pkt));
+		if (tc_send(&f->c, pkt, n)) {
+			answered++;
+			memcpy(last_ok, pkt, n);
+			last_n = n;
+		}
+	}
+	assert_int_equal(answered, f->w.cfg.setup_burst);
+	/* out of tokens, a retransmission of the last answered one still is */
+	assert_true(tc_send(&f->c, last_ok, last_n) > 0);
+	assert_int_equal(f->c.rsp[17], RMCPP_OK);
+}
+
 static void test_global_allow_list(void **state)
 {
 	struct fx *f = *state;
@@ -1031,6 +1065,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_persona_cap_not_held_by_handshakes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_logins_lock_out_one_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setup_rate_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_rakp1_spends_a_setup_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_allow_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persona_allow_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_amplification, setup, teardown),
