@@ -905,6 +905,9 @@ def check_tls(c, args, fixture_path, fixture):
             conn.close()
     finally:
         c.eq(sim.stop(), 0, "TLS sim exits 0")
+        err = sim.stderr()
+        c.ok("ERROR: AddressSanitizer" not in err and "runtime error:" not in err,
+             "no sanitizer reports from the TLS sim", err[-3000:])
 
 
 def check_robustness(c, sim, fixture):
