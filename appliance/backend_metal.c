@@ -164,7 +164,12 @@ static void take_answer(struct metal_op *op, uint64_t stamp_ms)
 static bool submit(struct metal_op *op, enum http_method method, const char *path,
                    const char *body, api_decode_fn decode, api_done_fn done)
 {
+	/* A reboot sent twice reboots twice: it is repeated only when the
+	 * API surely did not act on it. Power on and off may be repeated (a
+	 * second one is refused with 422 and read back), and so may a PUT. */
+	bool once = method == HTTP_POST && strcmp(op->action, "reboot") == 0;
 	struct api_call_spec spec = {
+		.once = once,
 		.method = method,
 		.path = path,
 		.body = body,

@@ -28,6 +28,7 @@ struct api_call {
 	api_decode_fn decode;
 	api_done_fn done;
 	void *arg;
+	bool once;                      /* not safe to repeat: see api_call_spec */
 
 	enum call_where where;
 	struct api_call *prev, *next;   /* lane FIFO */
@@ -240,9 +241,21 @@ static void hold_for_rate_limit(struct api_queue *q, long retry_after_s)
 	}
 }
 
-static bool retryable_status(int status)
+/* Whether a failed attempt may be repeated: for a call that is not safe to
+ * repeat, only when the API surely did not act on it. */
+static bool retryable_status(const struct api_call *c, int status)
 {
+	if (c->once)
+		return status == 503; /* "unavailable": refused before any work */
 	return status >= 500 && status <= 599;
+}
+
+static bool retryable_transport(const struct api_call *c, enum http_error err)
+{
+	if (c->once)
+		return err == HTTP_E_CONNECT; /* nothing was sent */
+	return err == HTTP_E_TIMEOUT || err == HTTP_E_CONNECT || err == HTTP_E_DROPPED ||
+	       err == HTTP_E_TRUNCATED;
 }
 
 static void on_http_done(void *arg, const struct http_response *r)
@@ -264,8 +277,7 @@ static void on_http_done(void *arg, const struct http_response *r)
 
 	if (r->err != HTTP_E_NONE) {
 		snprintf(c->last_why, sizeof(c->last_why), "%s", r->errtext);
-		attempt_failed(q, c, r->err == HTTP_E_TIMEOUT || r->err == HTTP_E_CONNECT ||
-		                     r->err == HTTP_E_TRUNCATED, r);
+		attempt_failed(q, c, retryable_transport(c, r->err), r);
 		pump(q);
 		return;
 	}
@@ -315,7 +327,7 @@ static void on_http_done(void *arg, const struct http_response *r)
 	metal_decode_error(r->body, r->len, msg, sizeof(msg));
 	snprintf(c->last_why, sizeof(c->last_why), "HTTP %d%s%s", r->status,
 	         msg[0] ? ": " : "", msg);
-	attempt_failed(q, c, retryable_status(r->status), r);
+	attempt_failed(q, c, retryable_status(c, r->status), r);
 	pump(q);
 }
 
@@ -332,8 +344,8 @@ static bool start_attempt(struct api_queue *q, struct api_call *c)
 		finish(q, c, NULL);
 		return false;
 	}
-	c->req = http_start(q->http, c->method, c->path, c->body, timeout, on_http_done, c,
-	                    why, sizeof(why));
+	c->req = http_start(q->http, c->method, c->path, c->body, timeout,
+	                    c->once ? HTTP_FRESH_CONNECTION : 0, on_http_done, c, why, sizeof(why));
 	if (!c->req) {
 		c->last_status = 0;
 		c->last_err = HTTP_E_OTHER;
@@ -422,6 +434,7 @@ struct api_call *api_submit(struct api_queue *q, const struct api_call_spec *s)
 	c->decode = s->decode;
 	c->done = s->done;
 	c->arg = s->arg;
+	c->once = s->once;
 	loop_timer_init(&c->retry, on_retry_timer, c);
 	lane_push(&q->lanes[c->lane], c, false);
 	/* Deferred: a call never completes inside api_submit. */

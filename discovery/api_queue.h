@@ -55,6 +55,11 @@ struct api_call_spec {
 	api_decode_fn decode;   /* optional */
 	api_done_fn done;
 	void *arg;
+	/* Not safe to repeat (a reboot): retried only when the API surely did
+	 * not act on it (no connection, 429, 503), never after a timeout, a
+	 * broken connection or another 5xx, which may come after the action
+	 * happened. */
+	bool once;
 };
 
 /* Plain counters for the status page. */

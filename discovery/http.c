@@ -281,10 +281,11 @@ static enum http_error classify(CURLcode rc, bool too_big)
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
+		return HTTP_E_CONNECT;
 	case CURLE_GOT_NOTHING:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
-		return HTTP_E_CONNECT;
+		return HTTP_E_DROPPED;
 	case CURLE_PARTIAL_FILE:
 		return HTTP_E_TRUNCATED;
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -352,8 +353,8 @@ static void drain_finished(struct http_client *c)
 
 struct http_request *http_start(struct http_client *c, enum http_method m,
                                 const char *path, const char *body,
-                                uint32_t timeout_ms, http_done_fn done, void *arg,
-                                char *why, size_t why_len)
+                                uint32_t timeout_ms, unsigned flags, http_done_fn done,
+                                void *arg, char *why, size_t why_len)
 {
 	char url[sizeof(c->base) + API_MAX_PATH];
 	struct http_request *r;
@@ -397,6 +398,10 @@ struct http_request *http_start(struct http_client *c, enum http_method m,
 	ok &= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_WRITEDATA, r) == CURLE_OK;
+	if (flags & HTTP_FRESH_CONNECTION) {
+		ok &= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK;
+		ok &= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK;
+	}
 	if (c->ca_file[0])
 		ok &= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) == CURLE_OK;
 	/* Plain http is for the emulator on this host: an http_proxy from the

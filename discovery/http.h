@@ -26,7 +26,9 @@ enum http_method { HTTP_GET, HTTP_PUT, HTTP_POST };
 enum http_error {
 	HTTP_E_NONE = 0,   /* an answer arrived: see status */
 	HTTP_E_TIMEOUT,    /* connect or total timeout */
-	HTTP_E_CONNECT,    /* cannot connect, or the connection dropped */
+	HTTP_E_CONNECT,    /* cannot resolve or connect: nothing was sent */
+	HTTP_E_DROPPED,    /* the connection broke after the request went out:
+	                    * it may have been carried out */
 	HTTP_E_TRUNCATED,  /* the answer ended before its announced length */
 	HTTP_E_TOO_BIG,    /* the answer exceeded API_MAX_BODY */
 	HTTP_E_TLS,        /* certificate or handshake failure */
@@ -63,6 +65,12 @@ struct http_client *http_client_new(struct loop *l, const char *base_url,
 /* Cancels every call in flight without calling back, wipes the token. */
 void http_client_free(struct http_client *c);
 
+/* http_start flags */
+#define HTTP_FRESH_CONNECTION 0x1 /* a new connection, used once: libcurl
+                                   * then never re-sends the request by itself
+                                   * (it does, on a kept-alive connection that
+                                   * breaks before any answer) */
+
 /*
  * Starts METHOD base_url + path (path starts with '/'; body is JSON or
  * NULL). timeout_ms bounds the whole exchange. done runs later on the loop
@@ -71,8 +79,8 @@ void http_client_free(struct http_client *c);
  */
 struct http_request *http_start(struct http_client *c, enum http_method m,
                                 const char *path, const char *body,
-                                uint32_t timeout_ms, http_done_fn done, void *arg,
-                                char *why, size_t why_len);
+                                uint32_t timeout_ms, unsigned flags, http_done_fn done,
+                                void *arg, char *why, size_t why_len);
 /* Abandons a call in flight; done is not called. */
 void http_cancel(struct http_client *c, struct http_request *r);
 

@@ -11,7 +11,7 @@ the token nor the password reaches a log."""
 
 import sys
 
-from harness import Checks, fields, workdir
+from harness import Checks, fields, wait_until, workdir
 from metal_helpers import Pair, device, fixture
 
 NAME = "metal_power"
@@ -197,6 +197,48 @@ def main():
             ck.contains(out.lower(), "insufficient privilege", "with cc 0xD4")
             ck.eq(len(p.calls(mark, "POST")), 1, "a 403 is not retried")
             ck.eq(p.sim_device(ids[0])["state"], "active", "the device did not change")
+
+        with ck.section("a reboot is repeated only when the API surely did not act"):
+            # A 500 or a broken connection may come after the action took
+            # effect: a reboot is not sent again (a retry could reboot the
+            # server twice); power off, which a repeat cannot harm, is.
+            actions = "/metal/v1/devices/%s/actions" % ids[3]
+            if p.sim_device(ids[3])["state"] != "active":
+                p.ipmitool(names[3], "power", "on")
+                p.wait_sim_state(ids[3], "active")
+            wait_until(lambda: p.power_status(names[3]) == "Chassis Power is on", 30,
+                       "the persona to read on")
+
+            def outcome(after):
+                return lambda: p.d.log_count("persona %s: power" % names[3]) > after
+
+            for fault, settings in (("HTTP 500", {"fail_rate": 1.0, "fail_status": 500}),
+                                    ("a dropped connection", {"drop_rate": 1.0})):
+                p.faults(reset=True, **settings)
+                mark = p.mark()
+                n = p.d.log_count("persona %s: power" % names[3])
+                rc, out = p.ipmitool(names[3], "power", "cycle", retries=1)
+                wait_until(outcome(n), 30, "the cycle's outcome in the log")
+                p.faults(reset=True)
+                ck.ok(rc != 0, "power cycle after %s fails" % fault, out)
+                ck.eq([r["body"] for r in p.calls(mark, "POST", actions)], [{"type": "reboot"}],
+                      "after %s the reboot was sent once, not repeated" % fault)
+            p.faults(reset=True, fail_rate=1.0, fail_status=503)
+            mark = p.mark()
+            n = p.d.log_count("persona %s: power" % names[3])
+            p.ipmitool(names[3], "power", "cycle", retries=1)
+            wait_until(outcome(n), 30, "the cycle's outcome in the log")
+            p.faults(reset=True)
+            ck.eq(len(p.calls(mark, "POST", actions)), 5,
+                  "a 503 (refused before any work) is retried: 5 attempts")
+            p.faults(reset=True, fail_rate=1.0, fail_status=500)
+            mark = p.mark()
+            n = p.d.log_count("persona %s: power" % names[3])
+            p.ipmitool(names[3], "power", "off", retries=1)
+            wait_until(outcome(n), 30, "the power off's outcome in the log")
+            p.faults(reset=True)
+            ck.eq(len(p.calls(mark, "POST", actions)), 5, "a power off is retried after a 500")
+            ck.eq(p.sim_device(ids[3])["state"], "active", "and nothing reached the device")
 
         with ck.section("every outcome logged"):
             log = p.d.read_log()

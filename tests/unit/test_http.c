@@ -72,8 +72,8 @@ static void client_refusals(void **state)
 	                                        why, sizeof(why));
 	assert_non_null(c);
 	/* Paths stay below the base: no scheme, no host, no absolute URL. */
-	assert_null(http_start(c, HTTP_GET, "devices", NULL, 1000, NULL, NULL, why, sizeof(why)));
-	assert_null(http_start(c, HTTP_GET, "", NULL, 1000, NULL, NULL, why, sizeof(why)));
+	assert_null(http_start(c, HTTP_GET, "devices", NULL, 1000, 0, NULL, NULL, why, sizeof(why)));
+	assert_null(http_start(c, HTTP_GET, "", NULL, 1000, 0, NULL, NULL, why, sizeof(why)));
 	http_client_free(c);
 	secret_clear(&tok);
 	loop_free(l);
