@@ -143,7 +143,11 @@ static void on_http_done(void *arg, const struct http_response *r);
 
 static void note_error(struct api_queue *q, struct api_call *c, const char *why)
 {
-	q->stats.failures++;
+	if (c->last_err == HTTP_E_NONE && c->last_status >= 400 && c->last_status < 500 &&
+	    c->last_status != 429 && !c->last_malformed)
+		q->stats.refusals++;
+	else
+		q->stats.failures++;
 	q->stats.last_error_wall_ms = loop_wall_ms();
 	snprintf(q->stats.last_error, sizeof(q->stats.last_error), "%s %.*s: %s",
 	         http_method_name(c->method), 120, c->path, why);

@@ -65,7 +65,11 @@ struct api_call_spec {
 /* Plain counters for the status page. */
 struct api_stats {
 	uint64_t requests;          /* attempts sent */
-	uint64_t failures;          /* attempts that failed for any reason */
+	uint64_t failures;          /* attempts that failed: transport, 5xx, 429,
+	                             * an answer that does not decode */
+	uint64_t refusals;          /* attempts the API refused with another 4xx
+	                             * (a 422 for a device in transition, a 404):
+	                             * answers about the request, not API trouble */
 	uint64_t retries;
 	uint64_t rate_limited;      /* 429 answers */
 	uint64_t calls_failed;      /* calls that gave up */

@@ -171,6 +171,7 @@ static void discovery_json(struct web_req *r, json_t *doc)
 	json_object_set_new(api, "badge", json_string(alabel));
 	json_object_set_new(api, "requests", json_integer((json_int_t)ds.api.requests));
 	json_object_set_new(api, "failures", json_integer((json_int_t)ds.api.failures));
+	json_object_set_new(api, "refusals", json_integer((json_int_t)ds.api.refusals));
 	json_object_set_new(api, "rate_limited", json_integer((json_int_t)ds.api.rate_limited));
 	json_object_set_new(api, "calls_failed", json_integer((json_int_t)ds.api.calls_failed));
 	json_object_set_new(api, "in_flight", json_integer(ds.api.in_flight));

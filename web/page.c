@@ -115,6 +115,8 @@ static void projects(struct web_req *r, struct wbuf *b)
 	badge(b, cls, label);
 	NUM(b, " · %llu requests", (unsigned long long)ds.api.requests);
 	NUM(b, " · %llu failed", (unsigned long long)ds.api.failures);
+	if (ds.api.refusals)
+		NUM(b, " · %llu refused", (unsigned long long)ds.api.refusals);
 	if (ds.api.last_error[0]) {
 		view_time(ds.api.last_error_wall_ms, when, sizeof(when));
 		LIT(b, " · last error ");

@@ -176,6 +176,7 @@ def main():
         checks.start("a power action the Metal API refuses")
         # Every API request answered 403 (the token may not do this): the
         # console gets 0xD4 and the persona shows the failure.
+        before = api()["discovery"]["api"]
         sim.faults({"fail_rate": 1.0, "fail_status": 403})
         rc, out = ipmitool(d.port, tagged[active]["short_id"], derived_password(MASTER, active),
                            "chassis", "power", "on", retries=1, timeout=60)
@@ -199,6 +200,12 @@ def main():
         m = web.get("/metrics").text
         checks.ok(re.search(r'^metalbmc_metal_api_requests_total\{status="4xx"\} [1-9]', m, re.M),
                   "the refusal is counted as a 4xx Metal API answer", m)
+        after = api()["discovery"]["api"]
+        checks.ok(after["refusals"] > before["refusals"], "the API health counts it as refused",
+                  (before, after))
+        checks.eq(after["failures"], before["failures"],
+                  "and not as a failure: the API answered, it said no")
+        checks.contains(web.get("/").text, " refused", "the page header says refused")
 
         checks.start("failing polls")
         sim.faults({"fail_rate": 1.0, "fail_status": 503})

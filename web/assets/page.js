@@ -98,6 +98,7 @@
     if (api) {
       api.replaceChildren('Metal API ', badge(a.badge_class, a.badge),
         ' · ' + a.requests + ' requests · ' + a.failures + ' failed' +
+        (a.refusals ? ' · ' + a.refusals + ' refused' : '') +
         (a.last_error ? ' · last error ' + shown(a.last_error_at) + ': ' + a.last_error : ''));
     }
   }
