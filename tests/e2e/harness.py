@@ -548,12 +548,15 @@ class IpmiShell:
     PROMPT = b"ipmitool> "
 
     def __init__(self, port, user, password, cipher=17, host="127.0.0.1", privilege=None,
-                 timeout=30):
+                 timeout=30, extra_args=()):
+        """extra_args go to ipmitool before `shell`: e.g. ("-R", "2", "-N",
+        "1") to give up on an unanswered request after two tries a second
+        apart instead of ipmitool's default of about 20 s."""
         argv = ["ipmitool", "-I", "lanplus", "-H", host, "-p", str(port), "-U", user,
                 "-P", password, "-C", str(cipher)]
         if privilege:
             argv += ["-L", privilege]
-        self.proc = subprocess.Popen(argv + ["shell"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(argv + list(extra_args) + ["shell"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.banner = self._read_prompt(timeout)
 

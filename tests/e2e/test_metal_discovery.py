@@ -19,8 +19,8 @@ import sys
 import time
 
 from harness import Checks, wait_until, workdir
-from metal_helpers import (PROJECT, PROJECT2, Pair, QuickShell, device, fixture,
-                           metalbmc_user_agent, missing_once)
+from metal_helpers import (PROJECT, PROJECT2, Pair, device, fixture, metalbmc_user_agent,
+                           missing_once, quick_shell)
 
 NAME = "metal_discovery"
 POLL = 1          # seconds
@@ -97,7 +97,7 @@ def main():
 
         with ck.section("untagging through the API retires it and closes its session"):
             d = tagged[10]
-            shell = QuickShell(p.d.port, d["short_id"], p.password)
+            shell = quick_shell(p.d.port, d["short_id"], p.password)
             try:
                 ck.ok(shell.opened, "an ipmitool shell holds a session open", shell.last_output)
                 ck.contains(shell.command("power status") or "", "Chassis Power is on",
@@ -181,7 +181,7 @@ def main():
 
         with ck.section("a deleted device is retired and its session closed"):
             d = tagged[50]
-            shell = QuickShell(p.d.port, d["short_id"], p.password)
+            shell = quick_shell(p.d.port, d["short_id"], p.password)
             try:
                 ck.ok(shell.opened, "an ipmitool shell holds a session open", shell.last_output)
                 ck.contains(shell.command("power status") or "", "Chassis Power is on",
