@@ -273,8 +273,8 @@ int appliance_start(struct appliance *a)
 	/* Created now, while still root, so that the admin switches can be
 	 * written after the privilege drop hands the directory over. */
 	if (ensure_state_dir(c->state_dir) < 0)
-		log_warnx("state: %s is not usable: admin switches will not be saved",
-		          c->state_dir);
+		log_warnx("state: %s is not usable: the admin's disable switches cannot be "
+		          "saved there", c->state_dir);
 	if (switches_open(&a->switches, c->state_dir, why, sizeof(why)) < 0) {
 		log_warnx("state: %s", why);
 		return -1;

@@ -45,6 +45,7 @@
 
 /* Metal API client (discovery/) */
 #define API_MAX_BODY            (64 * 1024 * 1024) /* bytes: largest API answer read */
+#define API_MAX_CA_BYTES        (4 * 1024 * 1024)  /* bytes: metal.ca_file, read at start */
 #define API_BODY_FIRST          (16 * 1024) /* bytes: first allocation for an answer */
 #define API_MAX_REQUEST_BODY    (64 * 1024) /* bytes: largest JSON body sent */
 #define API_MAX_PATH            2048  /* bytes: path and query of one call, with NUL */

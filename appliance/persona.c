@@ -27,6 +27,8 @@ struct name_slot {
 	 * ipmi.user tag, a config name), and how many of each. */
 	struct persona *owner, *claimant;
 	unsigned owners, claimants;
+	unsigned reserved;   /* personas whose short ID it is, routed by another
+	                      * name (ipmi.user): no one else may take it */
 };
 
 struct persona_table {
@@ -167,18 +169,23 @@ static void claim_primary_name(struct persona_table *t, struct persona *p)
 	if (strcmp(p->short_id, p->user) == 0) {
 		s->owner = p;
 		s->owners++;
-	} else {
-		s->claimant = p;
-		s->claimants++;
+		return;
 	}
+	s->claimant = p;
+	s->claimants++;
+	/* Its own short ID stays its, unrouted: users know a device by it. */
+	size_t sl = strlen(p->short_id);
+	if (sl && sl <= MAX_USER_NAME)
+		index_slot(t, p->short_id)->reserved++;
 }
 
 /*
  * A user name claimed by two personas must not route to whichever came
  * first: a device tagged ipmi.user=<another device's short ID> would take
  * over that device's console (and, with one shared password, its power).
- * The device whose own short ID it is keeps it; any other clash routes to
- * nobody, and each persona left without its name is logged once.
+ * The device whose own short ID it is keeps it (and when that device is
+ * routed by another name, the short ID routes to nobody); any other clash
+ * routes to nobody, and each persona left without its name is logged once.
  */
 static void settle_primary_names(struct persona_table *t)
 {
@@ -188,7 +195,7 @@ static void settle_primary_names(struct persona_table *t)
 			continue;
 		if (s->owners == 1)
 			s->p = s->owner;
-		else if (s->owners == 0 && s->claimants == 1)
+		else if (s->owners == 0 && s->reserved == 0 && s->claimants == 1)
 			s->p = s->claimant;
 		else
 			s->p = NULL;
@@ -255,7 +262,7 @@ void persona_table_reindex(struct persona_table *t)
 	size_t nh = 0;
 
 	t->index_stale = false;
-	while (need < t->count * 4)
+	while (need < t->count * 6) /* up to three names each: user, short ID, hostname */
 		need *= 2;
 	free(t->index);
 	t->index = calloc(need, sizeof(*t->index));
@@ -382,13 +389,12 @@ const struct persona_event *persona_event_newest(const struct persona *p, unsign
 
 int persona_deny_all_sources(struct persona *p)
 {
-	struct cidr_list *none = calloc(1, sizeof(*none)); /* len 0 matches nothing */
-
-	if (!none)
-		return -1;
-	free(p->allowed_sources);
-	p->allowed_sources = none;
-	return 0;
+	if (p->allowed_sources) {
+		p->allowed_sources->len = 0; /* matches nothing; no allocation to fail */
+		return 0;
+	}
+	p->allowed_sources = calloc(1, sizeof(*p->allowed_sources));
+	return p->allowed_sources ? 0 : -1;
 }
 
 int persona_set_allowed_sources(struct persona *p, const struct cidr_list *l)

@@ -126,7 +126,7 @@ void switches_close(struct switches *s)
 	s->n = s->cap = 0;
 }
 
-static int save(const struct switches *s, char *why, size_t why_len)
+static int save(struct switches *s, char *why, size_t why_len)
 {
 	json_t *root = json_object(), *list = json_array();
 	char *text = NULL;
@@ -152,10 +152,13 @@ static int save(const struct switches *s, char *why, size_t why_len)
 		goto done;
 	}
 	rc = 0;
+	s->dirty = false;
 	goto done;
 oom:
 	snprintf(why, why_len, "out of memory");
 done:
+	if (rc < 0)
+		s->dirty = true;
 	free(text);
 	json_decref(root);
 	return rc;
@@ -167,7 +170,7 @@ int switches_set(struct switches *s, const char *device_id, bool off, char *why,
 	size_t at = find(s, device_id);
 
 	if (off == (at != SIZE_MAX))
-		return 0;
+		return s->dirty ? save(s, why, why_len) : 0; /* a retry writes what failed */
 	if (off) {
 		if (s->n >= MAX_SWITCHED_OFF) {
 			snprintf(why, why_len, "%d personas are disabled already; enable one first",

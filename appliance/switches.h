@@ -29,6 +29,7 @@ struct switches {
 	char path[600];
 	char (*off)[MAX_DEVICE_ID];   /* device IDs switched off, unordered */
 	size_t n, cap;
+	bool dirty;                   /* the file is behind the set (a write failed) */
 };
 
 /* Reads dir/switches.json when it exists. -1 (why filled: path and reason)

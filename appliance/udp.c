@@ -183,11 +183,13 @@ static void on_readable(struct loop *loop, struct loop_fd *h, uint32_t events)
 			free(l);
 			break;
 		}
-		if (r)
+		if (r) {
 			send_one(l, &peer.addr, peer.addr_len, &peer.local, out, r);
+			secret_wipe(out, r); /* a v1.5 password AuthCode goes out too */
+		}
 	}
-	/* The buffers are static: leave no datagram behind in them (a v1.5
-	 * straight-password AuthCode is the password itself). */
+	/* The receive buffers are static: leave no datagram behind in them (a
+	 * v1.5 straight-password AuthCode is the password itself). */
 	for (int i = 0; i < n; i++)
 		secret_wipe(bufs[i], msgs[i].msg_len);
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,9 @@ struct http_client {
 	struct loop_timer timer;
 	struct curl_slist *headers; /* shared by every call; holds the token */
 	char base[1024];
-	char ca_file[512];
+	char *ca_pem;               /* metal.ca_file's contents, read at start-up
+	                             * while still root; NULL for none */
+	size_t ca_len;
 	bool plain_http;
 	struct http_request *active;
 	struct http_sock *socks;    /* every socket curl asked us to watch */
@@ -402,8 +405,11 @@ struct http_request *http_start(struct http_client *c, enum http_method m,
 		ok &= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK;
 		ok &= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK;
 	}
-	if (c->ca_file[0])
-		ok &= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) == CURLE_OK;
+	if (c->ca_pem) {
+		struct curl_blob ca = { .data = c->ca_pem, .len = c->ca_len,
+		                        .flags = CURL_BLOB_NOCOPY };
+		ok &= curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca) == CURLE_OK;
+	}
 	/* Plain http is for the emulator on this host: an http_proxy from the
 	 * environment must not see the token in clear. (https may go through
 	 * a proxy: it only tunnels the TLS stream.) */
@@ -469,6 +475,32 @@ static void wipe_headers(struct curl_slist *list)
 	curl_slist_free_all(list);
 }
 
+/* The CA bundle is read once, now: after start-up the daemon runs as an
+ * unprivileged user that may not be able to read it, and libcurl would
+ * read a file named by CURLOPT_CAINFO at every new connection. */
+static int read_ca(struct http_client *c, const char *path, char *why, size_t why_len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = API_MAX_CA_BYTES, n;
+
+	if (!f) {
+		snprintf(why, why_len, "metal.ca_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	c->ca_pem = malloc(cap + 1);
+	n = c->ca_pem ? fread(c->ca_pem, 1, cap + 1, f) : 0;
+	bool err = ferror(f);
+	fclose(f);
+	if (!c->ca_pem || err || n == 0 || n > cap) {
+		snprintf(why, why_len, "metal.ca_file %s: %s", path,
+		         !c->ca_pem ? "out of memory" : err ? "read error"
+		         : n == 0 ? "empty" : "larger than the limit (API_MAX_CA_BYTES)");
+		return -1;
+	}
+	c->ca_len = n;
+	return 0;
+}
+
 struct http_client *http_client_new(struct loop *l, const char *base_url,
                                     const struct secret *token, const char *ca_file,
                                     char *why, size_t why_len)
@@ -515,8 +547,11 @@ struct http_client *http_client_new(struct loop *l, const char *base_url,
 	while (bl > 0 && c->base[bl - 1] == '/')
 		c->base[--bl] = 0;
 	c->plain_http = strncasecmp(c->base, "http://", 7) == 0;
-	snprintf(c->ca_file, sizeof(c->ca_file), "%s", ca_file ? ca_file : "");
 	loop_timer_init(&c->timer, on_timer, c);
+	if (ca_file && ca_file[0] && read_ca(c, ca_file, why, why_len) < 0) {
+		http_client_free(c);
+		return NULL;
+	}
 
 	memcpy(hdr, "X-Auth-Token: ", 14);
 	memcpy(hdr + 14, secret_reveal(token), token->len);
@@ -558,5 +593,6 @@ void http_client_free(struct http_client *c)
 		sock_free(c, c->socks);
 	loop_timer_cancel(c->loop, &c->timer);
 	wipe_headers(c->headers);
+	free(c->ca_pem);
 	free(c);
 }

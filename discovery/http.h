@@ -55,8 +55,9 @@ struct http_request;
 
 /*
  * A client for base_url (no trailing slash needed). token is copied into
- * the header list; ca_file ("" for none) adds a CA bundle to the system's
- * (which stays trusted through its CA directory). NULL with why filled on
+ * the header list; ca_file ("" for none) is a CA bundle read now, at
+ * start-up, and trusted in place of the system's bundle file (the
+ * system's CA directory stays trusted too). NULL with why filled on
  * error (a bad or disallowed URL, or curl failing to start).
  */
 struct http_client *http_client_new(struct loop *l, const char *base_url,

@@ -102,14 +102,15 @@ struct persona *web_find_persona(const struct web *w, const char *id)
 
 	if (p)
 		return p;
-	/* Any name the shared listener routes: the user name, a unique hostname. */
-	if (n && n <= MAX_USER_NAME && (p = persona_by_user(w->d.personas, (const uint8_t *)id, n)))
-		return p;
+	/* A short ID first: another device's ipmi.user tag may spell it. */
 	for (size_t i = 0; i < persona_capacity(w->d.personas); i++) {
 		p = persona_at(w->d.personas, i);
 		if (p && strcmp(p->short_id, id) == 0)
 			return p;
 	}
+	/* Then any name the shared listener routes: a user name, a hostname. */
+	if (n && n <= MAX_USER_NAME)
+		return persona_by_user(w->d.personas, (const uint8_t *)id, n);
 	return NULL;
 }
 

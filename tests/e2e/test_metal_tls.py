@@ -82,7 +82,13 @@ def main():
             p.d.check_exit(ck)
 
         with ck.section("metal.ca_file trusts it: the poll succeeds"):
+            # Root's alone, as a CA file under /etc would be: the daemon
+            # reads it before dropping privileges, not at every connection.
+            os.chmod(cert, 0o600)
             start_daemon(p, wd, ca_file=cert, name="metalbmc-trusting")
+            if os.geteuid() == 0:
+                ck.contains(p.d.read_log(), "privileges: now user",
+                            "the daemon dropped root (so the CA file is not readable to it)")
             p.wait_personas(TAGGED, timeout=60)
             ck.eq(p.d.log_count("poll failed"), 0, "no poll failed")
             ck.ok(sim_requests_seen(wd) > 0, "requests reached the API")

@@ -204,6 +204,16 @@ static void test_claimed_name_stays_with_its_device(void **state)
 	assert_false(e->hostname_routes);
 	assert_ptr_equal(by(t, "aaaa1111"), a);
 
+	/* f is routed by a tag name, g's tag spells f's short ID: the short
+	 * ID is f's identity even unrouted, so it goes to nobody, never to g. */
+	struct persona *f = add_named(t, "dev-f", "ffff6666", "f-custom");
+	struct persona *g = add_named(t, "dev-g", "gggg7777", "ffff6666");
+	persona_table_reindex(t);
+	assert_ptr_equal(by(t, "f-custom"), f);
+	assert_null(by(t, "ffff6666"));
+	assert_true(g->name_clash);
+	assert_false(f->name_clash);
+
 	/* The clash ends when one claimant goes: the other routes again. */
 	persona_remove(t, d);
 	assert_ptr_equal(by(t, "shared"), c);

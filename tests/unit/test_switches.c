@@ -184,6 +184,27 @@ static void test_unwritable_state_keeps_the_switch_in_memory(void **state)
 	unlink(notdir);
 }
 
+static void test_retry_writes_what_failed(void **state)
+{
+	struct switches s;
+	char why[300] = "", tmp[160];
+	(void)state;
+	assert_int_equal(switches_open(&s, dir, why, sizeof(why)), 0);
+	/* a directory where the temporary file goes: the write fails */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(switches_set(&s, "dev-1", true, why, sizeof(why)), -1);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(rmdir(tmp), 0);
+	/* the admin clicks again: nothing changes in memory, but the file is
+	 * written now, and the answer says so */
+	assert_int_equal(switches_set(&s, "dev-1", true, why, sizeof(why)), 0);
+	switches_close(&s);
+	assert_int_equal(switches_open(&s, dir, why, sizeof(why)), 0);
+	assert_true(switches_is_off(&s, "dev-1"));
+	switches_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +215,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_state_keeps_the_switch_in_memory,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_writes_what_failed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
