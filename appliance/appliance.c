@@ -270,9 +270,11 @@ int appliance_start(struct appliance *a)
 		}
 		log_info("ipmi: listening on %s (udp)", c->ipmi_listen[i].text);
 	}
-	/* Created now, while still root, so that the admin switches can be
-	 * written after the privilege drop hands the directory over. */
-	if (ensure_state_dir(c->state_dir) < 0)
+	/* Created now, while still root, so that the admin switches (set on
+	 * the status page) can be written after the privilege drop hands the
+	 * directory over. Without the page nothing writes them: a daemon that
+	 * needs no state then needs no state directory either. */
+	if (c->web_enabled && ensure_state_dir(c->state_dir) < 0)
 		log_warnx("state: %s is not usable: the admin's disable switches cannot be "
 		          "saved there", c->state_dir);
 	if (switches_open(&a->switches, c->state_dir, why, sizeof(why)) < 0) {
@@ -300,6 +302,11 @@ int appliance_start(struct appliance *a)
 		return -1;
 	/* Everything that needs root is done: sockets bound, secrets and the
 	 * TLS key read, the state directory opened. */
+	/* The state directory matters to the unprivileged user only when
+	 * something writes it while running: discovery's port and address
+	 * assignments, the admin switches of the status page. (A generated
+	 * credential secret is written and read before this point.) */
+	drop.state_unused = !c->project_count && !c->web_enabled;
 	if (privdrop_apply(&drop, c->state_dir, why, sizeof(why)) < 0) {
 		log_warnx("privileges: %s", why);
 		return -1;

@@ -175,7 +175,7 @@ int privdrop_apply(const struct privdrop *p, const char *state_dir, char *why, s
 	 * if a parent directory shuts the user out, not at the first write. */
 	/* A state dir that does not exist yet is made later; one hidden by
 	 * an unsearchable parent (EACCES) is as unusable as an unwritable one. */
-	if (state_dir && *state_dir &&
+	if (state_dir && *state_dir && !p->state_unused &&
 	    (access(state_dir, F_OK) == 0 || errno != ENOENT) &&
 	    access(state_dir, W_OK | X_OK) < 0) {
 		snprintf(why, why_len, "state_dir %s is not writable by user %s (%s); give it to "

@@ -26,6 +26,9 @@ struct privdrop {
 	uid_t uid;
 	gid_t gid;
 	char name[64];
+	bool state_unused;  /* nothing writes state_dir once running (no Metal
+	                     * project, no status page): an unreachable one is
+	                     * no reason to refuse the start */
 };
 
 /* Decides what to become: user "" picks metalbmc or nobody; "root" keeps

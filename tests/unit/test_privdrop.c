@@ -130,12 +130,47 @@ static void test_shared_state_dir_not_given_away(void **state)
 	rmdir(dir);
 }
 
+static void test_unused_state_dir_no_reason_to_refuse(void **state)
+{
+	char dir[] = "/tmp/metalbmc-privdrop-XXXXXX", sub[64];
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir)); /* 0700, root's: nobody cannot search it */
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct privdrop p;
+		char why[160];
+		privdrop_plan("nobody", &p, why, sizeof(why));
+		/* nothing writes state while running (no Metal project, no page):
+		 * a state_dir behind an unsearchable parent does not stop it */
+		p.state_unused = true;
+		_exit(privdrop_apply(&p, sub, why, sizeof(why)) == 0 && geteuid() != 0 ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct privdrop p;
+		char why[160];
+		privdrop_plan("nobody", &p, why, sizeof(why));
+		/* ... but when something will write it, the start fails */
+		_exit(privdrop_apply(&p, sub, why, sizeof(why)) == -1 &&
+		      strstr(why, "not writable by user nobody") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_drop_in_child),
 		cmocka_unit_test(test_shared_state_dir_not_given_away),
+		cmocka_unit_test(test_unused_state_dir_no_reason_to_refuse),
 	};
 	return cmocka_run_group_tests_name("privdrop", tests, NULL, NULL);
 }
