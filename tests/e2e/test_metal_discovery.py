@@ -35,6 +35,32 @@ TAG_LISTINGS = 2
 UNTAG_LISTINGS = TAG_LISTINGS + 1
 
 
+def retire_holding_a_session(ck, p, d, act, what):
+    """Holds an ipmitool shell session to device d, does act (an untag or a
+    deletion through the API), and checks that the persona is retired
+    within UNTAG_LISTINGS listings and the held session ends with it.
+    Returns the number of the listing that retired it."""
+    shell = quick_shell(p.d.port, d["short_id"], p.password)
+    try:
+        ck.ok(shell.opened, "an ipmitool shell holds a session open", shell.last_output)
+        ck.contains(shell.command("power status") or "", "Chassis Power is on",
+                    "the session answers before")
+        ended = p.d.log_count("ended: persona retired")
+        t0 = time.monotonic()
+        took, number = p.listings_for(act, "(device %s): retired" % d["id"], safety=SAFETY)
+        ck.ok(took <= UNTAG_LISTINGS, "retired by listing %d after %s (at most %d), %.1f s"
+              % (took, what, UNTAG_LISTINGS, time.monotonic() - t0), took)
+        ck.eq(p.d.log_count("ended: persona retired"), ended + 1,
+              "the daemon ended the open session with the persona")
+        out = shell.command("power status", timeout=SAFETY)
+        ck.ok(out is None or ("Unable to get Chassis Power Status" in out
+                              and "Chassis Power is on" not in out),
+              "the held session no longer answers", out)
+        return number
+    finally:
+        shell.close()
+
+
 def main():
     ck = Checks(NAME)
     wd = workdir(NAME)
@@ -97,28 +123,11 @@ def main():
 
         with ck.section("untagging through the API retires it and closes its session"):
             d = tagged[10]
-            shell = quick_shell(p.d.port, d["short_id"], p.password)
-            try:
-                ck.ok(shell.opened, "an ipmitool shell holds a session open", shell.last_output)
-                ck.contains(shell.command("power status") or "", "Chassis Power is on",
-                            "the session answers before")
-                ended = p.d.log_count("ended: persona retired")
-                t0 = time.monotonic()
-                took, number = p.listings_for(lambda: p.tag(d["id"], ["role=test"]),
-                                              "(device %s): retired" % d["id"], safety=SAFETY)
-                ck.ok(took <= UNTAG_LISTINGS, "retired by listing %d after the PUT (at most %d), "
-                      "%.1f s" % (took, UNTAG_LISTINGS, time.monotonic() - t0), took)
-                ck.ok(missing_once(p.listing_line(number - 1)) >= 1,
-                      "the listing before the retiring one saw it missing once (confirmed, "
-                      "not retired at the first miss)", p.listing_line(number - 1))
-                ck.eq(p.d.log_count("ended: persona retired"), ended + 1,
-                      "the daemon ended the open session with the persona")
-                out = shell.command("power status", timeout=SAFETY)
-                ck.ok(out is None or ("Unable to get Chassis Power Status" in out
-                                      and "Chassis Power is on" not in out),
-                      "the held session no longer answers", out)
-            finally:
-                shell.close()
+            number = retire_holding_a_session(
+                ck, p, d, lambda: p.tag(d["id"], ["role=test"]), "the PUT")
+            ck.ok(missing_once(p.listing_line(number - 1)) >= 1,
+                  "the listing before the retiring one saw it missing once (confirmed, "
+                  "not retired at the first miss)", p.listing_line(number - 1))
             rc, out = p.ipmitool(d["short_id"], "power", "status", retries=1)
             ck.ok(rc != 0, "a new session is refused too", out)
             ck.eq(len(p.personas()), 253, "253 personas: one added, one retired")
@@ -181,25 +190,9 @@ def main():
 
         with ck.section("a deleted device is retired and its session closed"):
             d = tagged[50]
-            shell = quick_shell(p.d.port, d["short_id"], p.password)
-            try:
-                ck.ok(shell.opened, "an ipmitool shell holds a session open", shell.last_output)
-                ck.contains(shell.command("power status") or "", "Chassis Power is on",
-                            "the session answers before")
-                ended = p.d.log_count("ended: persona retired")
-                took, _ = p.listings_for(
-                    lambda: p.sim._call("POST", "/_sim/devices/%s" % d["id"], {"deleted": True}),
-                    "(device %s): retired" % d["id"], safety=SAFETY)
-                ck.ok(took <= UNTAG_LISTINGS, "retired by listing %d after the deletion (at most %d)"
-                      % (took, UNTAG_LISTINGS), took)
-                ck.eq(p.d.log_count("ended: persona retired"), ended + 1,
-                      "the daemon ended the open session with the persona")
-                out = shell.command("power status", timeout=SAFETY)
-                ck.ok(out is None or ("Unable to get Chassis Power Status" in out
-                                      and "Chassis Power is on" not in out),
-                      "the held session no longer answers", out)
-            finally:
-                shell.close()
+            retire_holding_a_session(
+                ck, p, d, lambda: p.sim._call("POST", "/_sim/devices/%s" % d["id"],
+                                              {"deleted": True}), "the deletion")
 
         with ck.section("secrets"):
             p.scan_secrets(ck)

@@ -209,35 +209,29 @@ def main():
             wait_until(lambda: p.power_status(names[3]) == "Chassis Power is on", 30,
                        "the persona to read on")
 
-            def outcome(after):
-                return lambda: p.d.log_count("persona %s: power" % names[3]) > after
-
-            for fault, settings in (("HTTP 500", {"fail_rate": 1.0, "fail_status": 500}),
-                                    ("a dropped connection", {"drop_rate": 1.0})):
+            def under_fault(settings, action):
+                """ipmitool power ACTION while metal-sim answers every call
+                with the fault; waits for the outcome in the log. Returns
+                ipmitool's (rc, output) and the action POSTs that arrived."""
                 p.faults(reset=True, **settings)
                 mark = p.mark()
                 n = p.d.log_count("persona %s: power" % names[3])
-                rc, out = p.ipmitool(names[3], "power", "cycle", retries=1)
-                wait_until(outcome(n), 30, "the cycle's outcome in the log")
+                rc, out = p.ipmitool(names[3], "power", action, retries=1)
+                wait_until(lambda: p.d.log_count("persona %s: power" % names[3]) > n, 30,
+                           "the power %s's outcome in the log" % action)
                 p.faults(reset=True)
+                return rc, out, [r["body"] for r in p.calls(mark, "POST", actions)]
+
+            for fault, settings in (("HTTP 500", {"fail_rate": 1.0, "fail_status": 500}),
+                                    ("a dropped connection", {"drop_rate": 1.0})):
+                rc, out, posts = under_fault(settings, "cycle")
                 ck.ok(rc != 0, "power cycle after %s fails" % fault, out)
-                ck.eq([r["body"] for r in p.calls(mark, "POST", actions)], [{"type": "reboot"}],
+                ck.eq(posts, [{"type": "reboot"}],
                       "after %s the reboot was sent once, not repeated" % fault)
-            p.faults(reset=True, fail_rate=1.0, fail_status=503)
-            mark = p.mark()
-            n = p.d.log_count("persona %s: power" % names[3])
-            p.ipmitool(names[3], "power", "cycle", retries=1)
-            wait_until(outcome(n), 30, "the cycle's outcome in the log")
-            p.faults(reset=True)
-            ck.eq(len(p.calls(mark, "POST", actions)), 5,
-                  "a 503 (refused before any work) is retried: 5 attempts")
-            p.faults(reset=True, fail_rate=1.0, fail_status=500)
-            mark = p.mark()
-            n = p.d.log_count("persona %s: power" % names[3])
-            p.ipmitool(names[3], "power", "off", retries=1)
-            wait_until(outcome(n), 30, "the power off's outcome in the log")
-            p.faults(reset=True)
-            ck.eq(len(p.calls(mark, "POST", actions)), 5, "a power off is retried after a 500")
+            _, _, posts = under_fault({"fail_rate": 1.0, "fail_status": 503}, "cycle")
+            ck.eq(len(posts), 5, "a 503 (refused before any work) is retried: 5 attempts")
+            _, _, posts = under_fault({"fail_rate": 1.0, "fail_status": 500}, "off")
+            ck.eq(len(posts), 5, "a power off is retried after a 500")
             ck.eq(p.sim_device(ids[3])["state"], "active", "and nothing reached the device")
 
         with ck.section("every outcome logged"):

@@ -319,7 +319,7 @@ static struct cur sessionless_payload(const struct tc *c, uint8_t want_type)
 	return p;
 }
 
-int tc_open_session(struct tc *c, uint8_t max_priv)
+int tc_open_only(struct tc *c, uint8_t max_priv)
 {
 	uint8_t pkt[MAX_DATAGRAM];
 	size_t n;
@@ -346,6 +346,17 @@ int tc_open_session(struct tc *c, uint8_t max_priv)
 	cur_skip(&p, 24);
 	if (!cur_done(&p) || c->bmc_sid == 0)
 		return -1;
+	return 0;
+}
+
+int tc_open_session(struct tc *c, uint8_t max_priv)
+{
+	uint8_t pkt[MAX_DATAGRAM];
+	size_t n;
+	struct cur p;
+
+	if (tc_open_only(c, max_priv) < 0)
+		return -1;
 
 	/* RAKP 1 / 2 */
 	tc_rand(c->rm, sizeof(c->rm));
@@ -353,8 +364,8 @@ int tc_open_session(struct tc *c, uint8_t max_priv)
 	if (!tc_send(c, pkt, n))
 		return -1;
 	p = sessionless_payload(c, PAYLOAD_RAKP2);
-	tag = cur_u8(&p);
-	status = cur_u8(&p);
+	uint8_t tag = cur_u8(&p);
+	uint8_t status = cur_u8(&p);
 	if (!cur_ok(&p) || tag != c->tag)
 		return -1;
 	if (status != RMCPP_OK) {

@@ -103,6 +103,9 @@ size_t tc_wrap(struct tc *c, uint32_t seq, const uint8_t *msg, size_t mlen,
 /* The whole RMCP+ setup (Open Session, RAKP 1-4), verifying the BMC's
  * RAKP 2 code and RAKP 4 ICV. Returns 0, or -1 (c->last_status says why). */
 int tc_open_session(struct tc *c, uint8_t max_priv);
+/* Only its first step, Open Session: bmc_sid set, the handshake left at
+ * RAKP 1 for the test to go on by hand. 0 or -1 (last_status). */
+int tc_open_only(struct tc *c, uint8_t max_priv);
 /* Unwraps and checks a reply from the session (AuthCode, decryption, the
  * response framing); msg gets the IPMI response message. 0 or -1. */
 int tc_unwrap(struct tc *c, const uint8_t *pkt, size_t len, uint8_t *msg, size_t *mlen);
