@@ -403,23 +403,22 @@ static void report(struct origin *o, const char *key, const char *fmt, ...)
 	o->errors++;
 }
 
-static void note_origin(struct config *c, const struct key *k, const struct origin *o,
-                        const char *name)
+static void note_origin(struct config *c, const struct key *k, const struct origin *o)
 {
 	size_t i = (size_t)(k - keys);
 
-	if (o->file)
-		snprintf(c->origin[i], sizeof(c->origin[i]), "%s:%d: %s", o->file, o->line, name);
-	else
-		snprintf(c->origin[i], sizeof(c->origin[i]), "environment: %s", name);
+	c->origin_line[i] = o->file ? o->line : CONFIG_FROM_ENV;
 	c->origin_seq[i] = ++c->origin_next;
 }
+
+/* Room for "FILE:LINE: key" (origin_of). */
+#define ORIGIN_MAX (sizeof(((struct config *)0)->path) + 80)
 
 /*
  * Where the value of the field behind key name came from, for a message
  * written after loading: the key (or its _file twin, whichever was applied
- * last) with its file and line or its environment variable; "config: name"
- * for a default.
+ * last) with its file and line, or its environment variable; "config:
+ * name" for a default. Written into buf (ORIGIN_MAX bytes), returned.
  */
 static const char *origin_of(const struct config *c, const char *name, char *buf, size_t cap)
 {
@@ -429,12 +428,15 @@ static const char *origin_of(const struct config *c, const char *name, char *buf
 		if (strcmp(keys[i].path, name) == 0)
 			k = &keys[i];
 	for (size_t i = 0; k && i < NKEYS; i++)
-		if (keys[i].off == k->off && keys[i].type != K_PORTRANGE && c->origin[i][0] &&
+		if (keys[i].off == k->off && keys[i].type != K_PORTRANGE && c->origin_line[i] &&
 		    (!best || c->origin_seq[i] > c->origin_seq[best - keys]))
 			best = &keys[i];
-	if (best)
-		return c->origin[best - keys];
-	snprintf(buf, cap, "config: %s", name);
+	if (!best)
+		snprintf(buf, cap, "config: %s", name);
+	else if (c->origin_line[best - keys] == CONFIG_FROM_ENV)
+		snprintf(buf, cap, "environment: %s", best->env);
+	else
+		snprintf(buf, cap, "%s:%d: %s", c->path, c->origin_line[best - keys], best->path);
 	return buf;
 }
 
@@ -806,7 +808,7 @@ static void load_section(struct config *c, yaml_document_t *doc, const char *sec
 			continue;
 		o->line = (int)vn->start_mark.line + 1;
 		if (apply(c, key, path, text, o) == 0)
-			note_origin(c, key, o, path);
+			note_origin(c, key, o);
 		secret_wipe(text, sizeof(text));
 	}
 }
@@ -942,7 +944,7 @@ static bool is_loopback_url(const char *url)
 static int check_readable(const struct config *c, const char *key, const char *path,
                           FILE *err)
 {
-	char buf[64];
+	char buf[ORIGIN_MAX];
 
 	if (!path[0] || access(path, R_OK) == 0)
 		return 0;
@@ -953,7 +955,7 @@ static int check_readable(const struct config *c, const char *key, const char *p
 static int validate(struct config *c, FILE *err)
 {
 	int errors = 0;
-	char b[64];
+	char b[ORIGIN_MAX];
 
 	if (strncmp(c->api_url, "https://", 8) != 0 && !is_loopback_url(c->api_url)) {
 		fprintf(err, "%s: plain http is allowed only to a loopback address (the "
@@ -1035,7 +1037,7 @@ int config_load(struct config *c, const char *path, FILE *err)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		char *v = keys[i].env ? getenv(keys[i].env) : NULL;
 		if (v && *v && apply(c, &keys[i], keys[i].env, v, &o) == 0)
-			note_origin(c, &keys[i], &o, keys[i].env);
+			note_origin(c, &keys[i], &o);
 		if (v && keys[i].type == K_SECRET) {
 			/* The secret now lives in its own buffer: scrub the
 			 * environment's copy, so no child process inherits it and

@@ -46,6 +46,7 @@ struct config_persona {
 };
 
 #define CONFIG_MAX_KEYS 48 /* entries in config.c's key table */
+#define CONFIG_FROM_ENV (-1) /* origin_line of a key the environment set */
 
 struct config {
 	char path[512];                   /* file read, "" if none */
@@ -96,10 +97,11 @@ struct config {
 	struct config_persona personas[64];
 	size_t persona_count;
 
-	/* Where each key got its value ("FILE:LINE: key" or "environment:
-	 * VAR"; "" at its default), so that a check made once everything is
-	 * read (a cross-key rule, a file that must exist) names it too. */
-	char origin[CONFIG_MAX_KEYS][576];
+	/* Where each key of config.c's table got its value: its line in the
+	 * file (path), CONFIG_FROM_ENV, or 0 at its default; so that a check
+	 * made once everything is read (a cross-key rule, a file that must
+	 * exist) names it too. */
+	int origin_line[CONFIG_MAX_KEYS];
 	unsigned origin_seq[CONFIG_MAX_KEYS]; /* order applied: the later wins */
 	unsigned origin_next;
 };
