@@ -88,7 +88,6 @@ def main():
             def seen_off():
                 sim_states.add(p.sim_device(ids[2])["state"])
                 return p.power_status(names[2]) == "Chassis Power is off"
-            from harness import wait_until
             wait_until(seen_off, 15, "power status off during the reboot")
             p.wait_sim_state(ids[2], "active")
             wait_until(lambda: p.power_status(names[2]) == "Chassis Power is on", 15,

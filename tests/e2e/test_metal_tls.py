@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from harness import Checks, Daemon, wait_until, workdir
+from harness import Checks, Daemon, workdir
 from metal_helpers import Pair, device, fixture
 
 NAME = "metal_tls"
