@@ -18,7 +18,7 @@ import random
 import sys
 import time
 
-from harness import Checks, wait_until, workdir
+from harness import Checks, fields, wait_until, workdir
 from metal_helpers import (PROJECT, PROJECT2, Pair, device, fixture, metalbmc_user_agent,
                            missing_once, quick_shell)
 
@@ -187,6 +187,25 @@ def main():
             p.d.wait_log("discovery: project %s" % PROJECT, count=n + 3, timeout=20)
             ck.eq(p.d.log_count("ipmi.port=banana"), 1, "logged once")
             ck.eq(p.power_status(d["short_id"]), "Chassis Power is on", "persona unharmed")
+
+        with ck.section("a tag cannot take another device's name"):
+            # Device b tagged ipmi.user=<a's short ID>: ipmitool with a's
+            # name must still reach a (its FRU serial is a's device ID),
+            # never b, whatever order the API lists them in. b comes first
+            # in the listing (and in the persona table), where a "first
+            # claim wins" index would give it the name.
+            b, a = tagged[60], tagged[61]
+
+            def serial(name):
+                rc, out = p.ipmitool(name, "fru", "print", "0", retries=1)
+                return fields(out).get("Product Serial") if rc == 0 else "rc=%d" % rc
+            ck.eq(serial(a["short_id"]), a["id"], "before: a's name reaches a")
+            p.tag(b["id"], ["ipmi=enabled", "ipmi.user=%s" % a["short_id"]])
+            p.d.wait_log("device %s: another persona claims the user name %s"
+                         % (b["id"], a["short_id"]), timeout=SAFETY)
+            ck.eq(serial(a["short_id"]), a["id"], "after the clash a's name still reaches a")
+            rc, out = p.ipmitool(b["short_id"], "power", "status", retries=1)
+            ck.ok(rc != 0, "b's own short ID is not its routing name any more", out)
 
         with ck.section("a deleted device is retired and its session closed"):
             d = tagged[50]
