@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages metalbmc needs, only those that are missing.
 #   images/deps.sh build   compilers and libraries
-#   images/deps.sh demo    build + the IPMI client the README tells you to try
+#   images/deps.sh demo    build + the clients the demo prints lines for (ipmitool, FreeIPMI, curl)
 #   images/deps.sh test    demo + every real client and server the test suite drives
 #   images/deps.sh bench   test + valgrind, for tests/bench/ipmi_bench.py --callgrind
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
        libmicrohttpd-dev libssh-dev libyaml-dev libssl-dev)
-demo=(ipmitool)
+# the demo prints ipmitool, FreeIPMI and curl lines to try (e2e_demo runs them)
+demo=(ipmitool freeipmi-tools curl)
 test=(libcmocka-dev freeipmi-tools python3 python3-pyghmi openipmi
       openssh-server openssh-client chromium clang libclang-rt-14-dev
       libfuzzer-14-dev nodejs npm iproute2 systemd procps openssl)

@@ -86,7 +86,9 @@ def main():
             # reads it before dropping privileges, not at every connection.
             os.chmod(cert, 0o600)
             start_daemon(p, wd, ca_file=cert, name="metalbmc-trusting")
-            if os.geteuid() == 0:
+            if os.geteuid() == 0 and p.d.config.get("user") != "root":
+                # (The harness keeps root when the checkout sits below a
+                # private directory such as /root, which nobody cannot reach.)
                 ck.contains(p.d.read_log(), "privileges: now user",
                             "the daemon dropped root (so the CA file is not readable to it)")
             p.wait_personas(TAGGED, timeout=60)

@@ -42,6 +42,20 @@ def log(msg):
     print(msg, flush=True)
 
 
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def npm_env():
+    """Node trusts only the CAs built into it; on a machine whose traffic
+    goes through a TLS proxy with its own CA (in the system's store), npm
+    must trust the system's store too, or the install fails with
+    SELF_SIGNED_CERT_IN_CHAIN."""
+    env = dict(os.environ)
+    if "NODE_EXTRA_CA_CERTS" not in env and os.path.exists(SYSTEM_CA_BUNDLE):
+        env["NODE_EXTRA_CA_CERTS"] = SYSTEM_CA_BUNDLE
+    return env
+
+
 def ensure_node():
     if shutil.which("node") and shutil.which("npm"):
         return
@@ -91,7 +105,7 @@ def ensure_prism(fallback):
                 ensure_node()
                 log("installing %s into %s" % (PRISM_PACKAGE, d))
                 r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-                                    "--prefix", d, PRISM_PACKAGE], timeout=480)
+                                    "--prefix", d, PRISM_PACKAGE], timeout=480, env=npm_env())
                 exe = prism_installed(d)
                 if r.returncode == 0 and exe:
                     return exe
