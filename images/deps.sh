@@ -10,7 +10,7 @@ build=(build-essential cmake pkg-config libcurl4-openssl-dev libjansson-dev
        libmicrohttpd-dev libssh-dev libyaml-dev libssl-dev)
 # the demo prints ipmitool, FreeIPMI and curl lines to try (e2e_demo runs them)
 demo=(ipmitool freeipmi-tools curl)
-test=(libcmocka-dev freeipmi-tools python3 python3-pyghmi openipmi
+test=(libcmocka-dev python3 python3-pyghmi openipmi
       openssh-server openssh-client chromium clang libclang-rt-14-dev
       libfuzzer-14-dev nodejs npm iproute2 systemd procps openssl)
 # tests/bench/ipmi_bench.py --callgrind counts instructions under valgrind

@@ -167,7 +167,6 @@ def main():
             ck.eq([(r["body"]["type"], r["status"]) for r in posts],
                   [("power_off", 202), ("power_on", 422), ("power_on", 202)],
                   "power_off, power_on refused mid-transition, power_on once inactive")
-            from harness import wait_until
             wait_until(lambda: p.power_status(names[0]) == "Chassis Power is on", 30,
                        "power status on again")
             ck.ok(True, "power status followed")

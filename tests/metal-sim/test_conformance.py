@@ -9,9 +9,11 @@ nothing from ../shared).  Any violation Prism reports (an `sl-violations`
 header, or its VIOLATIONS problem answer) fails the test.  A negative
 control first proves the pipeline does catch a non-conforming answer.
 
-Prism is installed here when missing: `npm install @stoplight/prism-cli`
-into a cache ($METALBMC_PRISM_DIR, else ~/.cache/metalbmc/prism, else the
-build folder), after `apt-get install -y nodejs npm` if node is missing.
+Prism is installed here when missing: `npm ci` of prism/package-lock.json
+(every package pinned, so a fresh machine with Debian's Node 18 gets the
+same tree as everyone else) into a cache ($METALBMC_PRISM_DIR, else
+~/.cache/metalbmc/prism, else the build folder), after `apt-get install -y
+nodejs npm` if node is missing.
 
     test_conformance.py --sim PATH/metal-sim --gen gen_fixture.py --spec openapi.yaml --workdir DIR
 """
@@ -34,6 +36,8 @@ from simtest import Checks, Sim, gen_fixture, wait_until  # noqa: E402
 PRISM_PACKAGE = "@stoplight/prism-cli@5.14.2"  # pinned: same checks on every machine
 TOKEN = "conformance-token-8d41c07e"
 HERE = os.path.dirname(os.path.abspath(__file__))
+PRISM_PINS = os.path.join(HERE, "prism")  # package.json and the lock of every version
+PRISM_LOCK = os.path.join(PRISM_PINS, "package-lock.json")
 
 
 # ---- Prism installation -----------------------------------------------------
@@ -75,15 +79,21 @@ def prism_dirs(fallback):
     yield fallback
 
 
-def prism_installed(d):
-    exe = os.path.join(d, "node_modules", ".bin", "prism")
-    pkg = os.path.join(d, "node_modules", "@stoplight", "prism-cli", "package.json")
+def read_bytes(path):
     try:
-        with open(pkg) as f:
-            version = json.load(f).get("version")
-    except (OSError, ValueError):
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
         return None
-    return exe if os.access(exe, os.X_OK) and version == PRISM_PACKAGE.rsplit("@", 1)[1] else None
+
+
+def prism_installed(d):
+    """d's prism, if d holds exactly the pinned tree (its lock file is
+    ours: an install from before the pin, or from a newer resolution, is
+    replaced)."""
+    exe = os.path.join(d, "node_modules", ".bin", "prism")
+    stamp = read_bytes(os.path.join(d, "node_modules", ".metalbmc-lock"))
+    return exe if os.access(exe, os.X_OK) and stamp == read_bytes(PRISM_LOCK) else None
 
 
 def ensure_prism(fallback):
@@ -103,13 +113,17 @@ def ensure_prism(fallback):
                 if exe:
                     return exe
                 ensure_node()
-                log("installing %s into %s" % (PRISM_PACKAGE, d))
-                r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-                                    "--prefix", d, PRISM_PACKAGE], timeout=480, env=npm_env())
+                log("installing %s (pinned tree) into %s" % (PRISM_PACKAGE, d))
+                for name in ("package.json", "package-lock.json"):
+                    shutil.copyfile(os.path.join(PRISM_PINS, name), os.path.join(d, name))
+                r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error",
+                                    "--prefix", d], timeout=480, env=npm_env())
+                if r.returncode == 0:
+                    shutil.copyfile(PRISM_LOCK, os.path.join(d, "node_modules", ".metalbmc-lock"))
                 exe = prism_installed(d)
                 if r.returncode == 0 and exe:
                     return exe
-                errors.append("%s: npm install exited %d" % (d, r.returncode))
+                errors.append("%s: npm ci exited %d" % (d, r.returncode))
         except (OSError, subprocess.SubprocessError) as e:
             errors.append("%s: %s" % (d, e))
     raise RuntimeError("cannot install Prism: " + "; ".join(errors))
